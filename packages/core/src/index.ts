@@ -1,0 +1,28 @@
+export { SedaError, isSedaError, coreErrorCodes, type CoreErrorCode, type SedaErrorOptions } from './errors.js';
+export type { HeaderValue, MessageHeaders, RawRecord, SedaRecord, SedaRecord as Record, InputBatch, OutgoingMessage, OutputBatch } from './record.js';
+export { jsonCodec, stringCodec, bufferCodec, resolveCodec, codecName, type Codec, type CodecSpec } from './codec.js';
+export { parseDuration } from './duration.js';
+export { silentLogger, type Logger } from './logger.js';
+export type { RangeOptions, StateStore, StateBatch, StateProvider, WindowSpec, WindowResult, WindowStore } from './state.js';
+export { createWindows, resolveWindowSpec, windowStarts, type WindowsEngine, type WindowsHooks, type WindowParams } from './windows.js';
+export {
+  defineStage,
+  stageFromTransform,
+  isStage,
+  createCounters,
+  deliveryModes,
+  type DeliveryMode,
+  type Stage,
+  type StageInfo,
+  type StageDefinition,
+  type StageContext,
+  type StageCounters,
+  type StageInstanceOptions,
+  type Emission,
+  type InputSpec,
+  type OutputSpec,
+  type StateSpec,
+  type RetrySpec,
+  type TransformStageInfo,
+} from './stage.js';
+export { deadLetterHeaders } from './stage-transform.js';

@@ -1,0 +1,176 @@
+import { parseDuration } from './duration.js';
+import { SedaError } from './errors.js';
+import type { StateStore, WindowResult, WindowSpec, WindowStore } from './state.js';
+
+/**
+ * Event-time windows kept in a partition's own state, so window contents,
+ * the watermark and the offsets they reflect are committed in one atomic
+ * write. Layout (keys starting with NUL are reserved for seda):
+ *
+ *   \0w\0<key>\0<start>   window entry { a: aggregate, c?: 1 when closed }
+ *   \0o\0<end>\0<key>\0<start>   open window, by end (what to close next)
+ *   \0r\0<end>\0<key>\0<start>   closed window, by end (what to expire next)
+ *   \0wm                  the partition's watermark: the highest event time seen
+ */
+
+const DIGITS = 15;
+const WM = '\u0000wm';
+const ENTRY = '\u0000w\u0000';
+const OPEN = '\u0000o\u0000';
+const CLOSED = '\u0000r\u0000';
+const NUL = '\u0000';
+
+function pad(n: number): string {
+  return String(Math.max(0, Math.floor(n))).padStart(DIGITS, '0');
+}
+
+interface Entry<A> {
+  a: A;
+  c?: 1;
+}
+
+/** Hooks the stage transform gives the engine. */
+export interface WindowsHooks {
+  /** A window result to hand to the stage's `onWindow`. */
+  onResult(window: WindowResult): void;
+  /** A late record was dropped (spec `late: 'drop'`). */
+  onLateDropped(): void;
+}
+
+/** A window store plus what the transform drives: binding per batch and closing due windows. */
+export interface WindowsEngine<A = unknown> extends WindowStore<A> {
+  /** Binds the engine to the state of the batch in progress. */
+  bind(state: StateStore, partition: number): void;
+  /** Emits every window whose end + grace is at or before the watermark, and deletes windows past retention. */
+  closeDue(): Promise<void>;
+}
+
+/** Resolved window parameters, in milliseconds. */
+export interface WindowParams {
+  sizeMs: number;
+  advanceMs: number;
+  graceMs: number;
+  retentionMs: number;
+  emit: 'final' | 'update';
+  late: 'dlq' | 'drop';
+}
+
+/** Validates a window spec and resolves its durations. */
+export function resolveWindowSpec(spec: WindowSpec): WindowParams {
+  const sizeMs = parseDuration(spec.size, 'state.windows.size');
+  const advanceMs = spec.advance === undefined ? sizeMs : parseDuration(spec.advance, 'state.windows.advance');
+  const graceMs = spec.grace === undefined ? 0 : parseDuration(spec.grace, 'state.windows.grace');
+  const retentionMs = spec.retention === undefined ? Math.max(86_400_000, sizeMs + graceMs) : parseDuration(spec.retention, 'state.windows.retention');
+  const problems: string[] = [];
+  if (sizeMs <= 0) problems.push('"size" must be above 0');
+  if (advanceMs <= 0 || advanceMs > sizeMs) problems.push('"advance" must be above 0 and at most "size"');
+  if (retentionMs < graceMs) problems.push('"retention" must be at least "grace"');
+  if (spec.emit !== undefined && spec.emit !== 'final' && spec.emit !== 'update') problems.push('"emit" must be "final" or "update"');
+  if (spec.late !== undefined && spec.late !== 'dlq' && spec.late !== 'drop') problems.push('"late" must be "dlq" or "drop"');
+  if (problems.length > 0) throw new SedaError('SEDA_STAGE_INVALID', `state.windows: ${problems.join('; ')}`);
+  return { sizeMs, advanceMs, graceMs, retentionMs, emit: spec.emit ?? 'final', late: spec.late ?? 'dlq' };
+}
+
+/** The start times of every window containing `ts`, oldest first. */
+export function windowStarts(ts: number, sizeMs: number, advanceMs: number): number[] {
+  const starts: number[] = [];
+  const last = Math.floor(ts / advanceMs) * advanceMs;
+  for (let s = last; s > ts - sizeMs; s -= advanceMs) starts.push(s);
+  return starts.reverse();
+}
+
+/** Creates the window engine of a stage instance. */
+export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks): WindowsEngine<A> {
+  const p = resolveWindowSpec(spec);
+  let state: StateStore | undefined;
+
+  const bound = (): StateStore => {
+    if (state === undefined) throw new SedaError('SEDA_STAGE_NO_STATE', 'ctx.windows used outside a batch');
+    return state;
+  };
+  const watermark = async (s: StateStore): Promise<number> => ((await s.get(WM)) as number | undefined) ?? Number.NEGATIVE_INFINITY;
+
+  return {
+    bind(s: StateStore): void {
+      state = s;
+    },
+
+    async aggregate(key: string, timestamp: number, fold: (acc: A | undefined) => A): Promise<boolean> {
+      const s = bound();
+      if (!Number.isFinite(timestamp)) {
+        throw new SedaError('SEDA_STAGE_PROCESS', `windows: event time of key "${key}" is not a number (${String(timestamp)})`);
+      }
+      const wm = await watermark(s);
+      let accepted = false;
+      for (const start of windowStarts(timestamp, p.sizeMs, p.advanceMs)) {
+        const end = start + p.sizeMs;
+        if (end + p.graceMs <= wm) continue; // this window is closed
+        accepted = true;
+        const id = `${key}${NUL}${pad(start)}`;
+        const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
+        const value = fold(entry?.a);
+        s.put(ENTRY + id, { a: value });
+        if (entry === undefined) s.put(`${OPEN}${pad(end)}${NUL}${id}`, 1);
+        if (p.emit === 'update') hooks.onResult({ key, start, end, value, final: false });
+      }
+      if (!accepted) {
+        if (p.late === 'drop') {
+          hooks.onLateDropped();
+          return false;
+        }
+        throw new SedaError(
+          'SEDA_WINDOW_LATE',
+          `record of key "${key}" at ${new Date(timestamp).toISOString()} is later than the grace period of every window it belongs to (watermark ${new Date(wm).toISOString()})`,
+        );
+      }
+      if (timestamp > wm) s.put(WM, timestamp);
+      return true;
+    },
+
+    async closeDue(): Promise<void> {
+      const s = bound();
+      const wm = await watermark(s);
+      if (wm === Number.NEGATIVE_INFINITY) return;
+      // Open windows with end + grace <= watermark are final now.
+      const due: [string, number][] = [];
+      for await (const [k] of s.range({ gte: OPEN, lt: `${OPEN}${pad(wm - p.graceMs + 1)}` })) {
+        due.push([k, Number(k.slice(OPEN.length, OPEN.length + DIGITS))]);
+      }
+      for (const [k, end] of due) {
+        const id = k.slice(OPEN.length + DIGITS + 1);
+        const sep = id.lastIndexOf(NUL);
+        const key = id.slice(0, sep);
+        const start = Number(id.slice(sep + 1));
+        const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
+        s.del(k);
+        if (entry === undefined) continue;
+        s.put(ENTRY + id, { a: entry.a, c: 1 });
+        s.put(`${CLOSED}${pad(end)}${NUL}${id}`, 1);
+        hooks.onResult({ key, start, end, value: entry.a, final: true });
+      }
+      // Closed windows past retention leave state.
+      const expired: string[] = [];
+      for await (const [k] of s.range({ gte: CLOSED, lt: `${CLOSED}${pad(wm - p.retentionMs + 1)}` })) expired.push(k);
+      for (const k of expired) {
+        s.del(k);
+        s.del(ENTRY + k.slice(CLOSED.length + DIGITS + 1));
+      }
+    },
+
+    async get(key: string, windowStart: number): Promise<A | undefined> {
+      const entry = (await bound().get(`${ENTRY}${key}${NUL}${pad(windowStart)}`)) as Entry<A> | undefined;
+      return entry?.a;
+    },
+
+    async *range(key?: string): AsyncIterable<WindowResult<A>> {
+      const prefix = key === undefined ? ENTRY : `${ENTRY}${key}${NUL}`;
+      for await (const [k, v] of bound().range({ prefix })) {
+        const id = k.slice(ENTRY.length);
+        const sep = id.lastIndexOf(NUL);
+        const start = Number(id.slice(sep + 1));
+        const entry = v as Entry<A>;
+        yield { key: id.slice(0, sep), start, end: start + p.sizeMs, value: entry.a, final: entry.c === 1 };
+      }
+    },
+  };
+}
