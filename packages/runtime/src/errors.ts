@@ -1,0 +1,14 @@
+/** Error codes of @seda/runtime. */
+export const runtimeErrorCodes = [
+  'SEDA_RUNTIME_MODE',
+  'SEDA_RUNTIME_TOPIC_MISSING',
+  'SEDA_RUNTIME_STAGE_LOAD',
+  'SEDA_RUNTIME_NOT_A_STAGE',
+  'SEDA_RUNTIME_REVOKE_TIMEOUT',
+  'SEDA_RUNTIME_SHUTDOWN_TIMEOUT',
+  'SEDA_RUNTIME_FAILED',
+  'SEDA_RUNTIME_OPTIONS',
+] as const;
+
+/** A code from {@link runtimeErrorCodes}. */
+export type RuntimeErrorCode = (typeof runtimeErrorCodes)[number];
