@@ -26,3 +26,4 @@ export {
   type TransformStageInfo,
 } from './stage.js';
 export { deadLetterHeaders } from './stage-transform.js';
+export { codecContract, type CodecSupports } from './codec-contract.js';
