@@ -184,7 +184,7 @@ export class StageTransform extends Transform {
         topic: raw.topic,
         partition: raw.partition,
         offset: raw.offset,
-        key: input.keyCodec.decode(raw.key),
+        key: input.keyCodec.decode(raw.key ?? null),
         value: input.codec.decode(raw.value),
         timestamp: raw.timestamp,
         headers: headerMap(raw.headers),

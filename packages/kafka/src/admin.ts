@@ -1,0 +1,184 @@
+import Kafka from 'node-rdkafka';
+import { SedaError } from '@seda/core';
+import { readBrokerFile, type KafkaProperties } from './config.js';
+
+/** A topic and its partition count. */
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+}
+
+/** One partition of a topic: leader, replicas and watermarks. */
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  low: number;
+  high: number;
+}
+
+/** A group's progress on one partition. */
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** Committed next offset, or -1 when the group committed none. */
+  committed: number;
+  high: number;
+  low: number;
+  /** high - committed (high - low when nothing is committed). */
+  lag: number;
+}
+
+const wrap = (what: string, brokers: string, err: unknown): SedaError =>
+  new SedaError('SEDA_KAFKA_ADMIN', `${what} on ${brokers} failed: ${(err as Error).message}; check --brokers and that the broker is running`, {
+    cause: err,
+    canRetry: true,
+  });
+
+/** Runs `fn` with a connected metadata-only consumer (of `group` when given), then disconnects. */
+async function withConsumer<T>(brokers: string, kafka: KafkaProperties | undefined, group: string | undefined, fn: (c: Kafka.KafkaConsumer) => Promise<T>): Promise<T> {
+  const consumer = new Kafka.KafkaConsumer(
+    {
+      'bootstrap.servers': brokers,
+      'group.id': group ?? `seda-admin-${process.pid}`,
+      'enable.auto.commit': false,
+      'allow.auto.create.topics': false,
+      ...kafka,
+    },
+    {},
+  );
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
+  try {
+    return await fn(consumer);
+  } finally {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 10_000);
+      consumer.disconnect(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+function metadata(c: Kafka.KafkaConsumer, brokers: string, topic?: string): Promise<Kafka.Metadata> {
+  return new Promise((resolve, reject) =>
+    c.getMetadata(topic ? { topic, timeout: 10_000 } : { allTopics: true, timeout: 10_000 }, (err, md) => (err ? reject(wrap('reading metadata', brokers, err)) : resolve(md))),
+  );
+}
+
+function watermarks(c: Kafka.KafkaConsumer, brokers: string, topic: string, partition: number): Promise<{ low: number; high: number }> {
+  return new Promise((resolve, reject) =>
+    c.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(wrap(`reading watermarks of ${topic}/${partition}`, brokers, err)) : resolve({ low: o.lowOffset, high: o.highOffset }))),
+  );
+}
+
+/** Topics of the cluster (internal ones left out). */
+export async function listTopics(brokers: string, kafka?: KafkaProperties): Promise<TopicInfo[]> {
+  return withConsumer(brokers, kafka, undefined, async (c) => {
+    const md = await metadata(c, brokers);
+    return md.topics
+      .filter((t) => !t.name.startsWith('__') && t.partitions.length > 0)
+      .map((t) => ({ name: t.name, partitions: t.partitions.length }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  });
+}
+
+/** Partitions of a topic with leaders, replicas and low/high watermarks. */
+export async function describeTopic(brokers: string, name: string, kafka?: KafkaProperties): Promise<PartitionInfo[]> {
+  return withConsumer(brokers, kafka, undefined, async (c) => {
+    const md = await metadata(c, brokers);
+    const topic = md.topics.find((t) => t.name === name);
+    if (!topic || topic.partitions.length === 0) {
+      throw new SedaError('SEDA_KAFKA_ADMIN', `topic "${name}" does not exist on ${brokers}; create it with \`seda topics create ${name} --partitions N\``);
+    }
+    const out: PartitionInfo[] = [];
+    for (const p of [...topic.partitions].sort((a, b) => a.id - b.id)) {
+      out.push({ partition: p.id, leader: p.leader, replicas: p.replicas, ...(await watermarks(c, brokers, name, p.id)) });
+    }
+    return out;
+  });
+}
+
+/** A group's committed offsets, high watermarks and lag per partition of `topics` (default: every topic it committed on). */
+export async function groupLag(brokers: string, group: string, topics?: string[], kafka?: KafkaProperties): Promise<PartitionLag[]> {
+  return withConsumer(brokers, kafka, group, async (c) => {
+    const md = await metadata(c, brokers);
+    const wanted = md.topics.filter((t) => !t.name.startsWith('__') && (topics === undefined || topics.includes(t.name)));
+    const toppars = wanted.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.id })));
+    if (toppars.length === 0) return [];
+    const committed = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+      c.committed(toppars, 10_000, (err, tps) => (err ? reject(wrap(`reading offsets of group "${group}"`, brokers, err)) : resolve(tps))),
+    );
+    const out: PartitionLag[] = [];
+    for (const tp of committed) {
+      const offset = tp.offset ?? -1001;
+      if (topics === undefined && offset < 0) continue;
+      const { low, high } = await watermarks(c, brokers, tp.topic, tp.partition);
+      const committedOffset = offset < 0 ? -1 : offset;
+      out.push({ topic: tp.topic, partition: tp.partition, committed: committedOffset, high, low, lag: Math.max(0, high - (committedOffset < 0 ? low : committedOffset)) });
+    }
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  });
+}
+
+/** The control URL of an embedded broker serving these brokers, if one is known. */
+export function embeddedControl(brokers: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.SEDA_BROKER_CONTROL) return env.SEDA_BROKER_CONTROL;
+  const file = readBrokerFile(cwd);
+  if (file?.control && file.bootstrap.split(',').some((b) => brokers.split(',').includes(b))) return file.control;
+  return undefined;
+}
+
+/**
+ * Creates a topic. An embedded broker (its control channel found through
+ * `.seda/broker.json` or `SEDA_BROKER_CONTROL`) creates it through librdkafka's
+ * mock API, which has no CreateTopics handler; a real cluster through the
+ * admin API.
+ */
+export async function createTopic(
+  brokers: string,
+  name: string,
+  partitions: number,
+  options: { replicationFactor?: number; kafka?: KafkaProperties; config?: { [key: string]: string } } = {},
+): Promise<void> {
+  if (!Number.isInteger(partitions) || partitions < 1) {
+    throw new SedaError('SEDA_KAFKA_ADMIN', `--partitions must be a whole number >= 1 (got ${partitions})`);
+  }
+  const replication = options.replicationFactor ?? 1;
+  const control = embeddedControl(brokers);
+  if (control !== undefined) {
+    const res = await fetch(`${control}/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, partitions, replication }),
+    }).catch((err: unknown) => {
+      throw wrap(`creating topic "${name}" through the embedded broker's control channel ${control}`, brokers, err);
+    });
+    if (!res.ok) throw new SedaError('SEDA_KAFKA_ADMIN', `creating topic "${name}" failed: ${await res.text()}`);
+    await waitForTopic(brokers, name, 10_000, options.kafka);
+    return;
+  }
+  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, ...options.kafka });
+  try {
+    await new Promise<void>((resolve, reject) =>
+      admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: replication, config: options.config ?? {} }, 30_000, (err) =>
+        err ? reject(wrap(`creating topic "${name}"`, brokers, err)) : resolve(),
+      ),
+    );
+  } finally {
+    admin.disconnect();
+  }
+  await waitForTopic(brokers, name, 10_000, options.kafka);
+}
+
+/** Waits until a topic shows in metadata with partitions; bounded. */
+export async function waitForTopic(brokers: string, name: string, timeoutMs: number, kafka?: KafkaProperties): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const topics = await listTopics(brokers, kafka);
+    if (topics.some((t) => t.name === name)) return;
+    if (Date.now() > deadline) throw new SedaError('SEDA_KAFKA_TIMEOUT', `topic "${name}" did not appear on ${brokers} within ${timeoutMs} ms`, { canRetry: true });
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,57 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SedaError } from '@seda/core';
+
+/** librdkafka properties, passed through as they are. */
+export type KafkaProperties = { [key: string]: string | number | boolean };
+
+/** Where `seda broker` writes its address, relative to the working directory. */
+export const brokerFile = join('.seda', 'broker.json');
+
+/** What `seda broker` writes to `.seda/broker.json`. */
+export interface BrokerFile {
+  bootstrap: string;
+  control?: string;
+  pid?: number;
+}
+
+/** Reads `.seda/broker.json` under `cwd`, if there is one. */
+export function readBrokerFile(cwd = process.cwd()): BrokerFile | undefined {
+  const file = join(cwd, brokerFile);
+  if (!existsSync(file)) return undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as BrokerFile;
+    if (typeof parsed.bootstrap === 'string' && parsed.bootstrap !== '') return parsed;
+  } catch (err) {
+    throw new SedaError('SEDA_KAFKA_CONFIG', `${file} is not valid JSON (${(err as Error).message}); delete it or restart \`seda broker\``, { cause: err });
+  }
+  throw new SedaError('SEDA_KAFKA_CONFIG', `${file} has no "bootstrap"; delete it or restart \`seda broker\``);
+}
+
+/**
+ * The bootstrap servers to use: `--brokers` > `SEDA_BROKERS` >
+ * `.seda/broker.json` (written by `seda broker`) > a clear error.
+ */
+export function resolveBrokers(options: { brokers?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const env = options.env ?? process.env;
+  const given = options.brokers ?? env.SEDA_BROKERS;
+  if (given !== undefined && given.trim() !== '') return given.trim();
+  const file = readBrokerFile(options.cwd);
+  if (file) return file.bootstrap;
+  throw new SedaError('SEDA_KAFKA_NO_BROKER', 'no Kafka broker: pass --brokers host:port, set SEDA_BROKERS, or start one with `seda broker`');
+}
+
+/** Parses repeated `--kafka key=value` flags; numbers and booleans are typed. */
+export function parseKafkaProperties(pairs: string[]): KafkaProperties {
+  const props: KafkaProperties = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      throw new SedaError('SEDA_KAFKA_CONFIG', `--kafka "${pair}" is not key=value (a librdkafka property, e.g. --kafka linger.ms=5)`);
+    }
+    const key = pair.slice(0, eq).trim();
+    const raw = pair.slice(eq + 1).trim();
+    props[key] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  }
+  return props;
+}

@@ -1,0 +1,14 @@
+/** Error codes of @seda/kafka. */
+export const kafkaErrorCodes = [
+  'SEDA_KAFKA_NO_BROKER',
+  'SEDA_KAFKA_CONFIG',
+  'SEDA_KAFKA_CONNECT',
+  'SEDA_KAFKA_DELIVERY',
+  'SEDA_KAFKA_COMMIT',
+  'SEDA_KAFKA_ADMIN',
+  'SEDA_KAFKA_CONSUME',
+  'SEDA_KAFKA_TIMEOUT',
+] as const;
+
+/** A code from {@link kafkaErrorCodes}. */
+export type KafkaErrorCode = (typeof kafkaErrorCodes)[number];

@@ -1,0 +1,129 @@
+/** One tracked unit (a record or a batch): committable once acknowledged and all before it are. */
+export interface Ticket {
+  readonly topic: string;
+  readonly partition: number;
+  readonly nextOffset: number;
+}
+
+interface MutableTicket extends Ticket {
+  acked: boolean;
+}
+
+/** A partition's in-flight tickets as a ring-less FIFO: an array with a moving head, compacted as it drains. */
+class PartitionQueue {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+  items: MutableTicket[] = [];
+  head = 0;
+  /** Next offset of the last contiguous acknowledged ticket, not yet marked committed. */
+  committable: number | undefined;
+  committed: number | undefined;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  advance(): void {
+    const items = this.items;
+    while (this.head < items.length && items[this.head].acked) {
+      this.committable = items[this.head].nextOffset;
+      this.head++;
+    }
+    // Compact once the drained prefix dominates: memory stays proportional to what is in flight.
+    if (this.head > 1024 && this.head * 2 > items.length) {
+      this.items = items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * Tracks in-flight work per partition. Units are tracked in consumption order
+ * and acknowledged in any order; a partition's committable offset is the
+ * `nextOffset` of the last unit before the first one still in flight, so a
+ * commit never skips work that is not done.
+ */
+export class OffsetTracker {
+  readonly #partitions = new Map<string, PartitionQueue>();
+  readonly #drainWaiters = new Set<() => void>();
+
+  #queue(topic: string, partition: number): PartitionQueue {
+    const k = key(topic, partition);
+    let q = this.#partitions.get(k);
+    if (q === undefined) this.#partitions.set(k, (q = new PartitionQueue(topic, partition)));
+    return q;
+  }
+
+  /** Starts tracking a unit; call in consumption order per partition. */
+  track(topic: string, partition: number, nextOffset: number): Ticket {
+    const ticket: MutableTicket = { topic, partition, nextOffset, acked: false };
+    this.#queue(topic, partition).items.push(ticket);
+    return ticket;
+  }
+
+  /** Marks a unit done; acknowledgements may arrive in any order. */
+  ack(ticket: Ticket): void {
+    const t = ticket as MutableTicket;
+    if (t.acked) return;
+    t.acked = true;
+    const q = this.#partitions.get(key(t.topic, t.partition));
+    if (q === undefined) return; // forgotten (revoked) partition
+    q.advance();
+    if (this.#drainWaiters.size > 0) for (const w of this.#drainWaiters) w();
+  }
+
+  /** Offsets to commit: partitions whose committable offset advanced since the last {@link markCommitted}. */
+  committable(): Array<{ topic: string; partition: number; offset: number }> {
+    const out: Array<{ topic: string; partition: number; offset: number }> = [];
+    for (const q of this.#partitions.values()) {
+      if (q.committable !== undefined && q.committable !== q.committed) {
+        out.push({ topic: q.topic, partition: q.partition, offset: q.committable });
+      }
+    }
+    return out;
+  }
+
+  /** Records that these offsets were committed. */
+  markCommitted(offsets: Array<{ topic: string; partition: number; offset: number }>): void {
+    for (const o of offsets) {
+      const q = this.#partitions.get(key(o.topic, o.partition));
+      if (q !== undefined) q.committed = o.offset;
+    }
+  }
+
+  /** Units tracked and not yet acknowledged, for one partition or all. */
+  inFlight(topic?: string, partition?: number): number {
+    if (topic !== undefined && partition !== undefined) return this.#partitions.get(key(topic, partition))?.size ?? 0;
+    let n = 0;
+    for (const q of this.#partitions.values()) n += q.size;
+    return n;
+  }
+
+  /** Resolves true once every unit of these partitions is acknowledged, or false after `timeoutMs`. */
+  whenDrained(partitions: Array<{ topic: string; partition: number }>, timeoutMs: number): Promise<boolean> {
+    const drained = (): boolean => partitions.every((p) => this.inFlight(p.topic, p.partition) === 0);
+    if (drained()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (drained()) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (result: boolean): void => {
+        clearTimeout(timer);
+        this.#drainWaiters.delete(check);
+        resolve(result);
+      };
+      this.#drainWaiters.add(check);
+    });
+  }
+
+  /** Stops tracking partitions (revoked): later acks for them are ignored. */
+  forget(partitions: Array<{ topic: string; partition: number }>): void {
+    for (const p of partitions) this.#partitions.delete(key(p.topic, p.partition));
+    for (const w of this.#drainWaiters) w();
+  }
+}

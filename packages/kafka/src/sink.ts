@@ -1,0 +1,191 @@
+import { Writable } from 'node:stream';
+import Kafka from 'node-rdkafka';
+import { SedaError, silentLogger, type Logger, type OutputBatch } from '@seda/core';
+import type { KafkaProperties } from './config.js';
+
+/** Options of {@link KafkaSink}. */
+export interface KafkaSinkOptions {
+  brokers: string;
+  /** librdkafka properties, passed through (they win over seda's defaults). */
+  kafka?: KafkaProperties;
+  /** Idempotent producer (no duplicates or reordering from retries). Default true. */
+  idempotent?: boolean;
+  log?: Logger;
+  /**
+   * Called once every message of a batch is acknowledged by the broker, in
+   * the order batches of one input partition were written.
+   */
+  onDelivered?: (batch: OutputBatch) => void;
+  /** How often delivery reports are polled. Default 5 ms. */
+  pollIntervalMs?: number;
+  /** Connect timeout. Default 15 s. */
+  connectTimeoutMs?: number;
+}
+
+/** A written batch waiting for its delivery reports. */
+interface Pending {
+  batch: OutputBatch;
+  remaining: number;
+}
+
+const ERR_QUEUE_FULL = Kafka.CODES.ERRORS.ERR__QUEUE_FULL;
+
+/**
+ * A Writable of {@link OutputBatch} chunks over node-rdkafka's Producer. A
+ * write completes once its messages are queued in librdkafka; the batch is
+ * reported delivered (in order per input partition) once the broker
+ * acknowledged all of them. A full queue waits for delivery reports (no drop,
+ * no busy loop); a failed delivery destroys the sink with
+ * `SEDA_KAFKA_DELIVERY` and the batch is never reported delivered.
+ */
+export class KafkaSink extends Writable {
+  readonly producer: Kafka.Producer;
+  readonly #options: KafkaSinkOptions;
+  readonly #log: Logger;
+  /** Written, undelivered batches per input partition, in write order. */
+  readonly #pending = new Map<string, Pending[]>();
+  #inFlight = 0;
+  #reportWaiters: Array<() => void> = [];
+  #closed: Promise<void> | undefined;
+
+  constructor(options: KafkaSinkOptions) {
+    super({ objectMode: true, highWaterMark: 16 });
+    this.#options = options;
+    this.#log = options.log ?? silentLogger;
+    const idempotent = options.idempotent ?? true;
+    this.producer = new Kafka.Producer({
+      'bootstrap.servers': options.brokers,
+      dr_cb: true,
+      'enable.idempotence': idempotent,
+      'linger.ms': 5,
+      'socket.keepalive.enable': true,
+      ...options.kafka,
+    });
+    this.producer.on('delivery-report', (err, report) => this.#onReport(err, report));
+    this.producer.on('event.error', (err: Kafka.LibrdKafkaError) => this.#log.warn({ err }, 'producer error (librdkafka retries)'));
+  }
+
+  /** Connects the producer; fails with one clear error when the broker cannot be reached. */
+  async connect(): Promise<void> {
+    const timeout = this.#options.connectTimeoutMs ?? 15_000;
+    await new Promise<void>((resolve, reject) =>
+      this.producer.connect({ timeout }, (err) =>
+        err
+          ? reject(
+              new SedaError('SEDA_KAFKA_CONNECT', `cannot reach Kafka at ${this.#options.brokers} (${err.message}); check --brokers and that the broker is running`, {
+                cause: err,
+                canRetry: true,
+              }),
+            )
+          : resolve(),
+      ),
+    );
+    this.producer.setPollInterval(this.#options.pollIntervalMs ?? 5);
+  }
+
+  /** Messages produced and not yet acknowledged. */
+  inFlight(): number {
+    return this.#inFlight;
+  }
+
+  override _write(batch: OutputBatch, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const key = `${batch.topic}\u0000${batch.partition}`;
+    let queue = this.#pending.get(key);
+    if (queue === undefined) this.#pending.set(key, (queue = []));
+    const entry: Pending = { batch, remaining: batch.messages.length };
+    queue.push(entry);
+    if (entry.remaining === 0) {
+      this.#settle(queue);
+      callback();
+      return;
+    }
+    this.#produceFrom(entry, 0, callback);
+  }
+
+  #produceFrom(entry: Pending, from: number, callback: (error?: Error | null) => void): void {
+    const messages = entry.batch.messages;
+    for (let i = from; i < messages.length; i++) {
+      const m = messages[i];
+      try {
+        this.producer.produce(m.topic, m.partition ?? null, m.value, m.key, m.timestamp ?? null, entry, m.headers as never);
+        this.#inFlight++;
+      } catch (err) {
+        if ((err as { code?: number }).code === ERR_QUEUE_FULL) {
+          // librdkafka's queue is full: wait for deliveries to make room, then go on.
+          let resumed = false;
+          const resume = (): void => {
+            if (resumed) return;
+            resumed = true;
+            this.#produceFrom(entry, i, callback);
+          };
+          this.#reportWaiters.push(resume);
+          setTimeout(resume, 50).unref(); // in case the last report came before we listened
+          this.producer.poll();
+          return;
+        }
+        callback(new SedaError('SEDA_KAFKA_DELIVERY', `cannot produce to "${m.topic}": ${(err as Error).message}`, { cause: err }));
+        return;
+      }
+    }
+    callback();
+  }
+
+  #onReport(err: Kafka.LibrdKafkaError | null | undefined, report: Kafka.DeliveryReport): void {
+    this.#inFlight--;
+    if (this.#reportWaiters.length > 0) {
+      const waiters = this.#reportWaiters;
+      this.#reportWaiters = [];
+      for (const w of waiters) w();
+    }
+    const entry = report.opaque as Pending | undefined;
+    if (err) {
+      this.destroy(
+        new SedaError('SEDA_KAFKA_DELIVERY', `delivery to "${report.topic}" failed: ${err.message}; offsets of its input are not committed`, { cause: err }),
+      );
+      return;
+    }
+    if (entry === undefined) return;
+    entry.remaining--;
+    if (entry.remaining === 0) this.#settle(this.#pending.get(`${entry.batch.topic}\u0000${entry.batch.partition}`)!);
+  }
+
+  /** Reports delivered batches from the head of a partition's queue, in order. */
+  #settle(queue: Pending[]): void {
+    let n = 0;
+    while (n < queue.length && queue[n].remaining === 0) n++;
+    if (n === 0) return;
+    const done = queue.splice(0, n);
+    if (this.destroyed) return;
+    for (const p of done) this.#options.onDelivered?.(p.batch);
+  }
+
+  /** Waits until every produced message is acknowledged (or failed). */
+  flush(timeoutMs = 30_000): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.producer.flush(timeoutMs, (err) =>
+        err ? reject(new SedaError('SEDA_KAFKA_TIMEOUT', `producer flush did not finish within ${timeoutMs} ms: ${err.message}`, { cause: err, canRetry: true })) : resolve(),
+      ),
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    callback();
+  }
+
+  /** Flushes and disconnects, bounded. */
+  close(timeoutMs = 30_000): Promise<void> {
+    this.#closed ??= (async () => {
+      if (!this.producer.isConnected()) return;
+      await this.flush(timeoutMs).catch((err: unknown) => this.#log.warn({ err }, 'flush on close failed'));
+      this.producer.setPollInterval(0);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.producer.disconnect(timeoutMs, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    })();
+    return this.#closed;
+  }
+}

@@ -1,0 +1,295 @@
+import { Readable } from 'node:stream';
+import Kafka from 'node-rdkafka';
+import { SedaError, silentLogger, type InputBatch, type Logger, type RawRecord } from '@seda/core';
+import type { KafkaProperties } from './config.js';
+
+/** A topic partition. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A topic partition with an offset (-2: beginning, -1: end). */
+export interface TopicPartitionOffset extends TopicPartition {
+  offset: number;
+}
+
+/** Options of {@link KafkaSource}. */
+export interface KafkaSourceOptions {
+  brokers: string;
+  groupId: string;
+  topics: string[];
+  /** librdkafka properties, passed through (they win over seda's defaults). */
+  kafka?: KafkaProperties;
+  /** Max records per consume call. Default 1000. */
+  batchSize?: number;
+  /** How long one idle consume call waits for a first record. Default 100 ms. */
+  idleWaitMs?: number;
+  /** `auto.offset.reset=earliest` (default: latest). */
+  fromBeginning?: boolean;
+  /** Default `eager` (range,roundrobin). */
+  assignmentStrategy?: 'eager' | 'cooperative-sticky';
+  /** librdkafka auto-commit; off by default (seda commits after delivery). */
+  autoCommit?: boolean;
+  /** Runs before partitions are assigned; may return start offsets to assign with. */
+  onAssign?: (partitions: TopicPartition[]) => Promise<TopicPartitionOffset[] | void> | TopicPartitionOffset[] | void;
+  /** Runs before partitions are released; records of them are no longer emitted. */
+  onRevoke?: (partitions: TopicPartition[]) => Promise<void> | void;
+  log?: Logger;
+  /** Connect timeout. Default 15 s. */
+  connectTimeoutMs?: number;
+}
+
+const ERR_ASSIGN = -175;
+const ERR_REVOKE = -174;
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * A Readable of {@link InputBatch} chunks over node-rdkafka's KafkaConsumer.
+ *
+ * It consumes only when the stream is read: `consume(n)` with a zero timeout
+ * drains what librdkafka has fetched; when that comes back empty, one call
+ * waits up to `idleWaitMs` for the next record. (node-rdkafka's timeout is
+ * per message, so waiting inside a large batch would hold a trickle of
+ * records back.) While downstream does not read, nothing is consumed and
+ * librdkafka's bounded fetch queue stops fetching: real backpressure.
+ */
+export class KafkaSource extends Readable {
+  readonly consumer: Kafka.KafkaConsumer;
+  readonly #options: KafkaSourceOptions;
+  readonly #log: Logger;
+  readonly #assigned = new Map<string, TopicPartition>();
+  readonly #batchSize: number;
+  readonly #idleWaitMs: number;
+  #connected = false;
+  #consuming = false;
+  #wantMore = false;
+  #idle = true;
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #rebalancing: Promise<void> = Promise.resolve();
+  readonly #commitWaiters: Array<{ resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout }> = [];
+
+  constructor(options: KafkaSourceOptions) {
+    super({ objectMode: true, highWaterMark: 4 });
+    this.#options = options;
+    this.#log = options.log ?? silentLogger;
+    this.#batchSize = options.batchSize ?? 1000;
+    this.#idleWaitMs = options.idleWaitMs ?? 100;
+    const cooperative = options.assignmentStrategy === 'cooperative-sticky';
+    this.consumer = new Kafka.KafkaConsumer(
+      {
+        'bootstrap.servers': options.brokers,
+        'group.id': options.groupId,
+        'enable.auto.commit': options.autoCommit === true,
+        'enable.auto.offset.store': options.autoCommit === true,
+        'partition.assignment.strategy': cooperative ? 'cooperative-sticky' : 'range,roundrobin',
+        'queued.max.messages.kbytes': 16384,
+        'allow.auto.create.topics': false,
+        'socket.keepalive.enable': true,
+        ...options.kafka,
+        rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
+        offset_commit_cb: (err: Kafka.LibrdKafkaError | undefined) => this.#onCommitted(err),
+      },
+      { 'auto.offset.reset': options.fromBeginning ? 'earliest' : 'latest' },
+    );
+    this.consumer.on('event.error', (err: Kafka.LibrdKafkaError) => this.#log.warn({ err }, 'consumer error (librdkafka retries)'));
+  }
+
+  /** Connects and subscribes; fails with one clear error when the broker cannot be reached. */
+  async connect(): Promise<void> {
+    const timeout = this.#options.connectTimeoutMs ?? 15_000;
+    await new Promise<void>((resolve, reject) =>
+      this.consumer.connect({ timeout }, (err) =>
+        err
+          ? reject(
+              new SedaError(
+                'SEDA_KAFKA_CONNECT',
+                `cannot reach Kafka at ${this.#options.brokers} (${err.message}); check --brokers and that the broker is running`,
+                { cause: err, canRetry: true },
+              ),
+            )
+          : resolve(),
+      ),
+    );
+    this.#connected = true;
+    this.consumer.subscribe(this.#options.topics);
+    this.#log.debug({ topics: this.#options.topics }, 'subscribed');
+    if (this.#wantMore) this.#consume();
+  }
+
+  /** Commits offsets (the next offset to read per partition); resolves when the broker confirmed. */
+  commit(offsets: TopicPartitionOffset[], timeoutMs = 30_000): Promise<void> {
+    if (offsets.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.#commitWaiters.findIndex((w) => w.timer === timer);
+        if (i >= 0) this.#commitWaiters.splice(i, 1);
+        reject(new SedaError('SEDA_KAFKA_COMMIT', `commit not confirmed within ${timeoutMs} ms`, { canRetry: true }));
+      }, timeoutMs);
+      this.#commitWaiters.push({ resolve, reject, timer });
+      try {
+        this.consumer.commit(offsets);
+      } catch (err) {
+        clearTimeout(timer);
+        this.#commitWaiters.pop();
+        reject(new SedaError('SEDA_KAFKA_COMMIT', `commit failed: ${(err as Error).message}`, { cause: err, canRetry: true }));
+      }
+    });
+  }
+
+  #onCommitted(err: Kafka.LibrdKafkaError | undefined): void {
+    // Commits complete in the order they were made: answer the oldest.
+    const waiter = this.#commitWaiters.shift();
+    if (waiter === undefined) return;
+    clearTimeout(waiter.timer);
+    if (err) waiter.reject(new SedaError('SEDA_KAFKA_COMMIT', `commit failed: ${err.message ?? String(err)}`, { cause: err, canRetry: true }));
+    else waiter.resolve();
+  }
+
+  /** Partitions assigned now. */
+  assignment(): TopicPartition[] {
+    return [...this.#assigned.values()];
+  }
+
+  pausePartitions(tps: TopicPartition[]): void {
+    this.consumer.pause(tps);
+  }
+
+  resumePartitions(tps: TopicPartition[]): void {
+    this.consumer.resume(tps);
+  }
+
+  #onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
+    const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
+    const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+    // Rebalance steps run one after another, each finishing its async work first.
+    this.#rebalancing = this.#rebalancing.then(async () => {
+      try {
+        if (err.code === ERR_ASSIGN) {
+          const starts = (await this.#options.onAssign?.(partitions)) ?? undefined;
+          const byKey = new Map((starts ?? []).map((s) => [tpKey(s.topic, s.partition), s.offset]));
+          const withOffsets = partitions.map((p) => {
+            const offset = byKey.get(tpKey(p.topic, p.partition));
+            return offset === undefined ? p : { ...p, offset };
+          });
+          for (const p of partitions) this.#assigned.set(tpKey(p.topic, p.partition), p);
+          if (cooperative) this.consumer.incrementalAssign(withOffsets);
+          else this.consumer.assign(withOffsets);
+          this.emit('assigned', partitions);
+        } else if (err.code === ERR_REVOKE) {
+          const revoked = partitions.filter((p) => this.#assigned.has(tpKey(p.topic, p.partition)));
+          // Stop emitting records of these partitions before the owner finishes them.
+          for (const p of revoked) this.#assigned.delete(tpKey(p.topic, p.partition));
+          if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
+          if (cooperative) this.consumer.incrementalUnassign(assignment);
+          else this.consumer.unassign();
+          if (revoked.length > 0) this.emit('revoked', revoked);
+        } else {
+          this.#log.error({ err }, 'rebalance error');
+          this.emit('rebalance.error', err);
+        }
+      } catch (e) {
+        if (this.consumer.isConnected()) this.destroy(e as Error);
+      }
+    });
+  }
+
+  override _read(): void {
+    this.#wantMore = true;
+    if (this.#connected && !this.#consuming) this.#consume();
+  }
+
+  #consume(): void {
+    if (this.#closing || this.destroyed) return;
+    this.#consuming = true;
+    const n = this.#idle ? 1 : this.#batchSize;
+    this.consumer.setDefaultConsumeTimeout(this.#idle ? this.#idleWaitMs : 0);
+    this.consumer.consume(n, (err, messages) => {
+      this.#consuming = false;
+      if (this.#closing || this.destroyed) return;
+      if (err) {
+        // Transient consumer errors (e.g. a broker restarting) are retried by librdkafka.
+        this.#log.warn({ err }, 'consume error; retrying');
+        setTimeout(() => this.#wantMore && this.#consume(), 200).unref();
+        return;
+      }
+      this.#idle = messages.length === 0;
+      if (messages.length > 0 && !this.#pushBatches(messages as unknown as RawRecord[])) {
+        this.#wantMore = false;
+        return;
+      }
+      if (this.#wantMore) setImmediate(() => this.#consume());
+    });
+  }
+
+  /** Groups records by partition (keeping their order) and pushes one batch per partition. */
+  #pushBatches(messages: RawRecord[]): boolean {
+    let first = messages[0];
+    let allSame = true;
+    for (let i = 1; i < messages.length; i++) {
+      if (messages[i].partition !== first.partition || messages[i].topic !== first.topic) {
+        allSame = false;
+        break;
+      }
+    }
+    if (allSame) {
+      if (!this.#assigned.has(tpKey(first.topic, first.partition))) return true;
+      return this.push(this.#batch(first.topic, first.partition, messages));
+    }
+    const groups = new Map<string, RawRecord[]>();
+    for (const m of messages) {
+      const k = tpKey(m.topic, m.partition);
+      let list = groups.get(k);
+      if (list === undefined) groups.set(k, (list = []));
+      list.push(m);
+    }
+    let more = true;
+    for (const [k, records] of groups) {
+      if (!this.#assigned.has(k)) continue; // revoked meanwhile: its new owner reads them
+      first = records[0];
+      more = this.push(this.#batch(first.topic, first.partition, records)) && more;
+    }
+    return more;
+  }
+
+  #batch(topic: string, partition: number, records: RawRecord[]): InputBatch {
+    return { topic, partition, records, nextOffset: records[records.length - 1].offset + 1 };
+  }
+
+  /** Releases the assignment (running `onRevoke`), leaves the group and disconnects; bounded. */
+  close(timeoutMs = 30_000): Promise<void> {
+    this.#closed ??= (async () => {
+      if (this.#connected) {
+        const assigned = this.assignment();
+        for (const p of assigned) this.#assigned.delete(tpKey(p.topic, p.partition));
+        this.#closing = true;
+        await this.#rebalancing;
+        if (assigned.length > 0) await this.#options.onRevoke?.(assigned);
+        try {
+          this.consumer.unsubscribe();
+        } catch (err) {
+          this.#log.debug({ err }, 'unsubscribe failed');
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            this.#log.warn(`consumer did not disconnect within ${timeoutMs} ms`);
+            resolve();
+          }, timeoutMs);
+          this.consumer.disconnect(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        this.#connected = false;
+      }
+      this.#closing = true;
+      for (const w of this.#commitWaiters.splice(0)) {
+        clearTimeout(w.timer);
+        w.reject(new SedaError('SEDA_KAFKA_COMMIT', 'consumer closed before the commit was confirmed', { canRetry: true }));
+      }
+      this.push(null);
+    })();
+    return this.#closed;
+  }
+}
