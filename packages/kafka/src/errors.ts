@@ -8,6 +8,10 @@ export const kafkaErrorCodes = [
   'SEDA_KAFKA_ADMIN',
   'SEDA_KAFKA_CONSUME',
   'SEDA_KAFKA_TIMEOUT',
+  'SEDA_BROKER_BINDING',
+  'SEDA_BROKER_MOCK',
+  'SEDA_BROKER_STOPPED',
+  'SEDA_BROKER_CONTROL',
 ] as const;
 
 /** A code from {@link kafkaErrorCodes}. */

@@ -14,3 +14,4 @@ export {
   type PartitionInfo,
   type PartitionLag,
 } from './admin.js';
+export * from './broker/index.js';

@@ -1,0 +1,34 @@
+import { createRequire } from 'node:module';
+import { SedaError } from '@seda/core';
+
+/** The N-API binding of librdkafka's mock cluster API (native/mock_cluster.c). */
+export interface MockBinding {
+  create(brokers: number): object;
+  bootstraps(handle: object): string;
+  topicCreate(handle: object, topic: string, partitions: number, replication: number): void;
+  rebalanceDelay(handle: object, ms: number): void;
+  brokerDown(handle: object, id: number): void;
+  brokerUp(handle: object, id: number): void;
+  brokerRtt(handle: object, id: number, ms: number): void;
+  pushRequestErrors(handle: object, apiKey: number, errors: number[]): void;
+  clearRequestErrors(handle: object, apiKey: number): void;
+  partitionLeader(handle: object, topic: string, partition: number, brokerId: number): void;
+  destroy(handle: object): Promise<void>;
+}
+
+let binding: MockBinding | undefined;
+
+/** Loads the binding once; a clear error if it was not built. */
+export function loadBinding(): MockBinding {
+  if (binding) return binding;
+  try {
+    binding = createRequire(import.meta.url)('../../../native/build/Release/seda_mock.node') as MockBinding;
+  } catch (err) {
+    throw new SedaError(
+      'SEDA_BROKER_BINDING',
+      `the embedded broker's native binding is not built (${(err as Error).message}); run "npm run build:native" (npm install does it)`,
+      { cause: err },
+    );
+  }
+  return binding;
+}
