@@ -35,6 +35,12 @@ export const coreErrorCodes = [
   'SEDA_STAGE_NO_STATE',
   'SEDA_STAGE_PROCESS',
   'SEDA_DURATION_INVALID',
+  'SEDA_WINDOW_LATE',
+  'SEDA_STATE_ORDER',
+  'SEDA_STATE_SEALED',
+  'SEDA_STATE_KEY',
+  'SEDA_STATE_VALUE',
+  'SEDA_STATE_CLOSED',
 ] as const;
 
 /** A code from {@link coreErrorCodes}. */

@@ -27,3 +27,14 @@ export {
 } from './stage.js';
 export { deadLetterHeaders } from './stage-transform.js';
 export { codecContract, type CodecSupports } from './codec-contract.js';
+export {
+  testStage,
+  type StageTestDriver,
+  type TestStageOptions,
+  type TestInput,
+  type TestRawInput,
+  type TestOutput,
+  type TestDeadLetter,
+} from './test-driver.js';
+export { createMemoryState, type MemoryStateProvider } from './memory-state.js';
+export { PartitionOverlay, OverlayBatch, rangeBounds, inBounds, type ChangeSet, type Write, type CommittedReader } from './state-overlay.js';
