@@ -38,3 +38,4 @@ export {
 } from './test-driver.js';
 export { createMemoryState, type MemoryStateProvider } from './memory-state.js';
 export { PartitionOverlay, OverlayBatch, rangeBounds, inBounds, type ChangeSet, type Write, type CommittedReader } from './state-overlay.js';
+export { stateProviderContract, type StateContractSupports } from './state-contract.js';

@@ -1,0 +1,176 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import {
+  PartitionOverlay,
+  resolveCodec,
+  SedaError,
+  silentLogger,
+  type ChangeSet,
+  type Codec,
+  type CodecSpec,
+  type Logger,
+  type StateBatch,
+  type StateProvider,
+} from '@seda/core';
+
+/** Options of {@link openStateStore}. */
+export interface StateStoreOptions {
+  /** The store's directory; created if missing. One live process at a time. */
+  dir: string;
+  /** Codec of values; `json` by default. */
+  codec?: CodecSpec;
+  log?: Logger;
+  /** fsync every commit (survives a machine crash, not only a process crash). Default false. */
+  sync?: boolean;
+}
+
+/** A partition's stored offset and key count. */
+export interface StoredPartition {
+  topic: string;
+  partition: number;
+  offset: number | undefined;
+  keys: number;
+}
+
+/** The LevelDB state store of one stage instance. */
+export interface LevelStateStore extends StateProvider {
+  readonly dir: string;
+  /** Partitions with stored state or offsets. */
+  partitions(): Promise<StoredPartition[]>;
+  /** Committed entries of a partition in key order. */
+  entries(topic: string, partition: number): AsyncIterable<[string, unknown]>;
+  /** Deletes a partition's state and offset (e.g. it moved for good). */
+  dropPartition(topic: string, partition: number): Promise<void>;
+  /** Approximate size on disk, bytes. */
+  sizeBytes(): Promise<number>;
+}
+
+const SEP = '\u0000';
+const stateKey = (topic: string, partition: number, key: string): string => `s${SEP}${topic}${SEP}${partition}${SEP}${key}`;
+const statePrefix = (topic: string, partition: number): string => `s${SEP}${topic}${SEP}${partition}${SEP}`;
+const offsetKey = (topic: string, partition: number): string => `o${SEP}${topic}${SEP}${partition}`;
+
+function openError(dir: string, err: unknown): SedaError {
+  const codes = [(err as { code?: string }).code, (err as { cause?: { code?: string } }).cause?.code];
+  const detail = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+  if (codes.includes('LEVEL_LOCKED')) {
+    return new SedaError('SEDA_STATE_LOCKED', `state directory ${dir} is in use by another live process (another seda instance?); stop it, or give this one its own --state-dir`, { cause: err });
+  }
+  if (codes.includes('LEVEL_CORRUPTION')) {
+    return new SedaError(
+      'SEDA_STATE_CORRUPT',
+      `state directory ${dir} is corrupt (${detail}); seda will not start from empty on its own: move the directory away and restart to rebuild from the input (or \`seda state --reset --yes\`)`,
+      { cause: err },
+    );
+  }
+  return new SedaError('SEDA_STATE_OPEN', `cannot open state directory ${dir}: ${detail}`, { cause: err });
+}
+
+/**
+ * Opens the LevelDB state store of a stage instance. State is organised by
+ * input partition; each batch's changes are written with the partition's next
+ * offset in one atomic LevelDB batch, so state and offsets never disagree.
+ */
+export async function openStateStore(options: StateStoreOptions): Promise<LevelStateStore> {
+  const dir = resolve(options.dir);
+  const log = options.log ?? silentLogger;
+  const codec: Codec<unknown> = resolveCodec(options.codec, 'json', 'state codec');
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw openError(dir, err);
+  }
+  const db = new ClassicLevel<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  try {
+    await db.open({ passive: false });
+  } catch (err) {
+    throw openError(dir, err);
+  }
+  const writeOptions = { sync: options.sync === true };
+  const overlays = new Map<string, PartitionOverlay<unknown>>();
+  // Committed values are immutable once decoded: copies go through the codec.
+  const copy = (value: unknown): unknown => codec.decode(codec.encode(value));
+  const decode = (bytes: Buffer | undefined): unknown => (bytes === undefined ? undefined : codec.decode(bytes));
+
+  const overlay = (topic: string, partition: number): PartitionOverlay<unknown> => {
+    const k = `${topic}${SEP}${partition}`;
+    let o = overlays.get(k);
+    if (o === undefined) {
+      const prefix = statePrefix(topic, partition);
+      o = new PartitionOverlay<unknown>(
+        topic,
+        partition,
+        {
+          get: async (key) => decode(await db.get(prefix + key)),
+          async *range(b) {
+            const lower = b.gt !== undefined ? { gt: prefix + b.gt } : { gte: prefix + (b.gte ?? '') };
+            const upper = b.lt !== undefined ? { lt: prefix + b.lt } : b.lte !== undefined ? { lte: prefix + b.lte } : { lt: `${prefix}\uffff` };
+            for await (const [k, v] of db.iterator({ ...lower, ...upper })) yield [k.slice(prefix.length), codec.decode(v)] as [string, unknown];
+          },
+        },
+        copy,
+      );
+      overlays.set(k, o);
+    }
+    return o;
+  };
+
+  log.debug({ dir }, 'state store opened');
+  return {
+    dir,
+    begin(topic, partition): StateBatch {
+      return overlay(topic, partition).begin();
+    },
+    async commit(topic, partition, changes, nextOffset) {
+      const o = overlay(topic, partition);
+      const cs = changes as ChangeSet<unknown> | undefined;
+      const ops: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }> = [];
+      if (cs !== undefined) {
+        if (o.pending[0] !== cs) o.shift(cs); // throws the ordering error
+        for (const [k, w] of cs.writes) {
+          if (w === null) ops.push({ type: 'del', key: stateKey(topic, partition, k) });
+          else ops.push({ type: 'put', key: stateKey(topic, partition, k), value: codec.encode(w.value) ?? Buffer.alloc(0) });
+        }
+      }
+      ops.push({ type: 'put', key: offsetKey(topic, partition), value: Buffer.from(String(nextOffset)) });
+      // State and offset in ONE atomic write: after a crash both are there or neither.
+      await db.batch(ops, writeOptions);
+      if (cs !== undefined) o.shift(cs);
+    },
+    async storedOffset(topic, partition) {
+      const v = await db.get(offsetKey(topic, partition));
+      return v === undefined ? undefined : Number(v.toString());
+    },
+    discardPending(topic, partition) {
+      overlay(topic, partition).pending.length = 0;
+    },
+    async close() {
+      if (db.status === 'open' || db.status === 'opening') await db.close();
+    },
+    async partitions() {
+      const out: StoredPartition[] = [];
+      for await (const [k, v] of db.iterator({ gte: `o${SEP}`, lt: `o${SEP}\uffff` })) {
+        const [, topic, partition] = k.split(SEP);
+        let keys = 0;
+        const prefix = statePrefix(topic, Number(partition));
+        for await (const _ of db.keys({ gte: prefix, lt: `${prefix}\uffff` })) keys++;
+        out.push({ topic, partition: Number(partition), offset: Number(v.toString()), keys });
+      }
+      return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    },
+    async *entries(topic, partition) {
+      const prefix = statePrefix(topic, partition);
+      for await (const [k, v] of db.iterator({ gte: prefix, lt: `${prefix}\uffff` })) yield [k.slice(prefix.length), codec.decode(v)] as [string, unknown];
+    },
+    async dropPartition(topic, partition) {
+      const prefix = statePrefix(topic, partition);
+      await db.clear({ gte: prefix, lt: `${prefix}\uffff` });
+      await db.del(offsetKey(topic, partition));
+      overlays.delete(`${topic}${SEP}${partition}`);
+    },
+    async sizeBytes() {
+      return db.approximateSize('\u0000', '\uffff');
+    },
+  };
+}
