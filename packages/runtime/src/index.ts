@@ -1,1 +1,4 @@
-export {};
+export { runStage, type RunOptions, type RunningStage } from './run-stage.js';
+export { loadStage, asStage, builtinStagesDir } from './load-stage.js';
+export { checkTopics } from './topics.js';
+export { runtimeErrorCodes, type RuntimeErrorCode } from './errors.js';

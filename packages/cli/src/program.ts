@@ -1,0 +1,46 @@
+import { Command, CommanderError } from 'commander';
+import { registerBrokerCommand, registerChaosCommand } from './commands/broker.js';
+import { registerConsumeCommand } from './commands/consume.js';
+import { registerDescribeCommand } from './commands/describe.js';
+import { registerLagCommand } from './commands/lag.js';
+import { registerNewCommand } from './commands/new.js';
+import { registerProduceCommand } from './commands/produce.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerStateCommand } from './commands/state.js';
+import { registerTopicsCommand } from './commands/topics.js';
+
+/** Prints one `error: <message>` line on stderr (the stack only with --verbose). */
+export function reportError(err: unknown, verbose: boolean): void {
+  if (err instanceof CommanderError) return; // commander printed its own message
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+  if (verbose) {
+    process.stderr.write(`${e.stack ?? ''}\n`);
+    if (e.cause) process.stderr.write(`cause: ${(e.cause as Error).stack ?? String(e.cause)}\n`);
+  }
+}
+
+/** The `seda` command line. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('seda')
+    .description('staged event-driven pipelines on Kafka: run, test and measure stages')
+    .version('0.1.0')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride((err) => {
+      throw err;
+    })
+    .configureOutput({ outputError: (str, write) => write(str.startsWith('error: ') ? str : `error: ${str}`) });
+  registerBrokerCommand(program);
+  registerChaosCommand(program);
+  registerTopicsCommand(program);
+  registerProduceCommand(program);
+  registerConsumeCommand(program);
+  registerLagCommand(program);
+  registerRunCommand(program);
+  registerDescribeCommand(program);
+  registerNewCommand(program);
+  registerStateCommand(program);
+  return program;
+}

@@ -1,0 +1,323 @@
+import { EventEmitter, once } from 'node:events';
+import type { Transform } from 'node:stream';
+import {
+  createCounters,
+  SedaError,
+  silentLogger,
+  type DeliveryMode,
+  type InputBatch,
+  type Logger,
+  type OutputBatch,
+  type RetrySpec,
+  type Stage,
+  type StageCounters,
+  type StateProvider,
+} from '@seda/core';
+import {
+  KafkaSink,
+  KafkaSource,
+  OffsetTracker,
+  type KafkaProperties,
+  type Ticket,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from '@seda/kafka';
+import { checkTopics } from './topics.js';
+
+/** Options of {@link runStage}. */
+export interface RunOptions {
+  /** Bootstrap servers, `host:port,...`. */
+  brokers: string;
+  /** Consumer group; the stage name by default. */
+  group?: string;
+  /** Delivery mode; the stage's default (`state` when it has state, else `at-least-once`). */
+  mode?: DeliveryMode;
+  /** librdkafka properties passed through to the consumer and the producer. */
+  kafka?: KafkaProperties;
+  /** Start partitions without a stored/committed offset at the beginning (default: the end). */
+  fromBeginning?: boolean;
+  /** Input topic override. */
+  input?: string;
+  /** Output topic overrides by output name. */
+  outputs?: { [name: string]: string };
+  dlqTopic?: string;
+  /** Where state is kept; required for `state` and `exactly-once` modes (the CLI opens LevelDB under --state-dir). */
+  state?: StateProvider;
+  log?: Logger;
+  /** Commit at least this often while records flow. Default 1000 ms. */
+  commitIntervalMs?: number;
+  /** Commit after this many acknowledged records even before the interval. Default 10000. */
+  commitEveryRecords?: number;
+  /** Max records per consumed batch. Default 1000. */
+  batchSize?: number;
+  assignmentStrategy?: 'eager' | 'cooperative-sticky';
+  /** How long a revoke waits for in-flight records of the revoked partitions. Default 10 s. */
+  revokeTimeoutMs?: number;
+  /** How long a graceful stop waits for in-flight records. Default 30 s. */
+  shutdownTimeoutMs?: number;
+  retry?: RetrySpec;
+  /** Check that input and output topics exist before starting. Default true. */
+  checkTopics?: boolean;
+  /** Counters to fill (for metrics); fresh ones by default. */
+  counters?: StageCounters;
+}
+
+/** A stage running against Kafka. */
+export interface RunningStage extends EventEmitter {
+  readonly stage: Stage;
+  readonly mode: DeliveryMode;
+  readonly group: string;
+  readonly counters: StageCounters;
+  /** Resolves once stopped; rejects with the error that stopped the stage. */
+  readonly done: Promise<void>;
+  /** Partitions assigned now. */
+  assignment(): TopicPartition[];
+  /** Commits made so far (Kafka commits or state writes). */
+  readonly commits: number;
+  /** Graceful stop: stop fetching, drain, deliver, commit, close. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * Runs one stage: Kafka source -> stage transform -> Kafka sink, committing
+ * input offsets only after every output they produced was acknowledged.
+ * In `state` mode offsets are written with the state instead, and the
+ * consumer starts each assigned partition at its stored offset.
+ */
+export async function runStage(stage: Stage, options: RunOptions): Promise<RunningStage> {
+  const mode: DeliveryMode = options.mode ?? stage.mode;
+  const group = options.group ?? stage.name;
+  const log = (options.log ?? silentLogger).child({ stage: stage.name, group });
+  const inputTopic = options.input ?? stage.input.topic;
+  if (!inputTopic) throw new SedaError('SEDA_RUNTIME_OPTIONS', `stage "${stage.name}" has no input topic: pass --input <topic>`);
+  const stateful = mode === 'state' || mode === 'exactly-once';
+  if (stateful && options.state === undefined) {
+    throw new SedaError('SEDA_RUNTIME_MODE', `mode "${mode}" keeps offsets with state, but no state store was given (pass --state-dir)`);
+  }
+  if (stage.hasState && !stateful) {
+    throw new SedaError('SEDA_RUNTIME_MODE', `stage "${stage.name}" keeps state, so it runs in mode "state" or "exactly-once", not "${mode}"`);
+  }
+  if (mode === 'exactly-once' && !stage.deterministic) {
+    throw new SedaError(
+      'SEDA_RUNTIME_MODE',
+      `stage "${stage.name}" declares deterministic: false, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state"`,
+    );
+  }
+  const outputTopics = Object.entries(stage.outputs).map(([name, o]) => options.outputs?.[name] ?? o.topic);
+  const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
+  if (options.checkTopics !== false) await checkTopics(options.brokers, [inputTopic, ...outputTopics], options.kafka, log);
+
+  const counters = options.counters ?? createCounters();
+  const tracker = new OffsetTracker();
+  const tickets = new Map<string, Map<number, Ticket>>();
+  const state = options.state;
+  const commitIntervalMs = options.commitIntervalMs ?? 1000;
+  const commitEveryRecords = options.commitEveryRecords ?? 10_000;
+  const emitter = new EventEmitter();
+  let failed: Error | undefined;
+  let stopping = false;
+  let commits = 0;
+  let ackedSinceCommit = 0;
+  let committing: Promise<void> = Promise.resolve();
+  /** State writes in order per partition: a batch's write starts after the previous one's. */
+  const stateChains = new Map<string, Promise<void>>();
+
+  const fail = (err: unknown): void => {
+    if (failed !== undefined) return;
+    failed = err instanceof Error ? err : new Error(String(err));
+    log.error({ err: failed }, 'stage failed; stopping without committing past the failure');
+    emitter.emit('failed', failed);
+    void shutdown();
+  };
+
+  const commitNow = (): Promise<void> => {
+    committing = committing.then(async () => {
+      if (failed !== undefined || mode === 'auto') return;
+      const offsets = tracker.committable();
+      if (offsets.length === 0) return;
+      ackedSinceCommit = 0;
+      try {
+        await source.commit(offsets);
+        tracker.markCommitted(offsets);
+        if (!stateful) commits++;
+        emitter.emit('committed', offsets);
+        log.debug({ offsets }, 'committed');
+      } catch (err) {
+        // In state mode Kafka commits are only for lag visibility: offsets live with the state.
+        if (stateful) log.warn({ err }, 'group commit (lag visibility only) failed');
+        else fail(new SedaError('SEDA_RUNTIME_FAILED', `commit failed: ${(err as Error).message}`, { cause: err }));
+      }
+    });
+    return committing;
+  };
+
+  const ack = (batch: OutputBatch): void => {
+    const byOffset = tickets.get(tpKey(batch.topic, batch.partition));
+    const ticket = byOffset?.get(batch.nextOffset);
+    if (ticket === undefined) return; // partition revoked meanwhile: nothing to commit for it here
+    byOffset!.delete(batch.nextOffset);
+    tracker.ack(ticket);
+    ackedSinceCommit += batch.inputCount;
+    if (ackedSinceCommit >= commitEveryRecords) void commitNow();
+  };
+
+  const onDelivered = (batch: OutputBatch): void => {
+    if (failed !== undefined) return;
+    if (!stateful) return ack(batch);
+    // Deliver outputs before writing offsets with state: a crash replays, never skips.
+    const key = tpKey(batch.topic, batch.partition);
+    const chain = (stateChains.get(key) ?? Promise.resolve())
+      .then(() => state!.commit(batch.topic, batch.partition, batch.state, batch.nextOffset))
+      .then(
+        () => {
+          commits++;
+          ack(batch);
+        },
+        (err: unknown) => fail(err),
+      );
+    stateChains.set(key, chain);
+  };
+
+  const source = new KafkaSource({
+    brokers: options.brokers,
+    groupId: group,
+    topics: [inputTopic],
+    kafka: options.kafka,
+    batchSize: options.batchSize,
+    fromBeginning: options.fromBeginning,
+    assignmentStrategy: options.assignmentStrategy,
+    autoCommit: mode === 'auto',
+    log,
+    onAssign: async (partitions) => {
+      for (const p of partitions) tickets.set(tpKey(p.topic, p.partition), new Map());
+      log.info({ partitions: partitions.map((p) => p.partition) }, 'partitions assigned');
+      emitter.emit('assigned', partitions);
+      if (!stateful) return;
+      // State mode: start where the state ends, never at the group's commit (that is only for lag).
+      const starts: TopicPartitionOffset[] = [];
+      for (const p of partitions) {
+        const stored = await state!.storedOffset(p.topic, p.partition);
+        starts.push({ ...p, offset: stored ?? (options.fromBeginning ? -2 : -1) });
+      }
+      log.info({ starts }, 'starting partitions at stored offsets');
+      return starts;
+    },
+    onRevoke: async (partitions) => {
+      log.info({ partitions: partitions.map((p) => p.partition) }, 'partitions revoked; finishing in-flight records');
+      const drained = await tracker.whenDrained(partitions, options.revokeTimeoutMs ?? 10_000);
+      if (failed === undefined) {
+        if (drained) {
+          await commitNow();
+        } else if (stateful) {
+          // Records of these partitions are still between stage and store; their state
+          // writes could land after another instance took over. Stop: a restart resumes
+          // exactly from the stored offsets.
+          fail(new SedaError('SEDA_RUNTIME_REVOKE_TIMEOUT', `in-flight records of revoked partitions did not finish within ${options.revokeTimeoutMs ?? 10_000} ms`));
+        } else {
+          log.warn({ partitions }, 'revoke: in-flight records abandoned; they will be redelivered to the new owner');
+          await commitNow();
+        }
+      }
+      tracker.forget(partitions);
+      for (const p of partitions) {
+        tickets.delete(tpKey(p.topic, p.partition));
+        state?.discardPending(p.topic, p.partition);
+      }
+      emitter.emit('revoked', partitions);
+    },
+  });
+
+  const sink = new KafkaSink({ brokers: options.brokers, kafka: options.kafka, log, onDelivered });
+  const transform: Transform = stage.createTransform({
+    input: options.input,
+    outputs: options.outputs,
+    dlqTopic,
+    state,
+    log,
+    retry: options.retry,
+    counters,
+  });
+
+  // Every input batch gets a ticket in source order before the stage sees it.
+  source.on('data', (batch: InputBatch) => {
+    const byOffset = tickets.get(tpKey(batch.topic, batch.partition));
+    if (byOffset !== undefined) byOffset.set(batch.nextOffset, tracker.track(batch.topic, batch.partition, batch.nextOffset));
+    if (!transform.write(batch)) source.pause();
+  });
+  transform.on('drain', () => {
+    if (!stopping) source.resume();
+  });
+  source.pause();
+  transform.pipe(sink);
+  for (const s of [source, transform, sink]) s.on('error', fail);
+
+  await sink.connect();
+  try {
+    await source.connect();
+  } catch (err) {
+    await sink.close().catch(() => {});
+    throw err;
+  }
+  source.resume();
+  const timer = setInterval(() => void commitNow(), commitIntervalMs);
+  timer.unref();
+  log.info({ mode, input: inputTopic, outputs: outputTopics }, 'stage started');
+
+  let stopped: Promise<void> | undefined;
+  let resolveDone!: () => void;
+  let rejectDone!: (err: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  done.catch(() => {}); // observed through `done` by the caller
+
+  async function shutdown(): Promise<void> {
+    stopped ??= (async () => {
+      stopping = true;
+      clearInterval(timer);
+      source.pause();
+      source.unpipe();
+      const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
+      if (failed === undefined) {
+        // Let what was fetched go through the stage and out, then commit it.
+        transform.end();
+        const finished = once(sink, 'finish').then(() => true);
+        const timedOut = new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref());
+        if (!(await Promise.race([finished, timedOut]))) log.warn('shutdown: stage did not drain in time; uncommitted records will be redelivered');
+        await sink.flush(timeoutMs).catch((err: unknown) => fail(err));
+        await tracker.whenDrained(source.assignment(), timeoutMs);
+        await Promise.all(stateChains.values());
+        await commitNow();
+      } else {
+        transform.destroy();
+      }
+      await source.close().catch((err: unknown) => log.warn({ err }, 'closing the consumer failed'));
+      await sink.close().catch((err: unknown) => log.warn({ err }, 'closing the producer failed'));
+      await committing;
+      if (state !== undefined) await state.close().catch((err: unknown) => log.warn({ err }, 'closing the state store failed'));
+      log.info({ counters }, failed ? 'stage stopped after a failure' : 'stage stopped');
+      if (failed) rejectDone(failed);
+      else resolveDone();
+    })();
+    return stopped;
+  }
+
+  return Object.assign(emitter, {
+    stage,
+    mode,
+    group,
+    counters,
+    done,
+    assignment: () => source.assignment(),
+    get commits() {
+      return commits;
+    },
+    stop: async () => {
+      await shutdown();
+      if (failed) throw failed;
+    },
+  }) as RunningStage;
+}

@@ -1,0 +1,15 @@
+import { SedaError, type Logger } from '@seda/core';
+import { listTopics, type KafkaProperties } from '@seda/kafka';
+
+/** Fails with one clear error when a topic the stage reads or writes does not exist. */
+export async function checkTopics(brokers: string, topics: string[], kafka: KafkaProperties | undefined, log: Logger): Promise<void> {
+  const existing = new Set((await listTopics(brokers, kafka)).map((t) => t.name));
+  const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+  if (missing.length > 0) {
+    throw new SedaError(
+      'SEDA_RUNTIME_TOPIC_MISSING',
+      `topic${missing.length > 1 ? 's' : ''} ${missing.map((t) => `"${t}"`).join(', ')} do${missing.length > 1 ? '' : 'es'} not exist on ${brokers}; create ${missing.length > 1 ? 'them' : 'it'} with: ${missing.map((t) => `seda topics create ${t} --partitions N`).join('; ')}`,
+    );
+  }
+  log.debug({ topics }, 'topics exist');
+}
