@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseKafkaProperties, resolveBrokers } from '../src/config.js';
+
+describe('broker resolution', () => {
+  const cwdWithFile = (): string => {
+    const cwd = mkdtempSync(join(tmpdir(), 'seda-cfg-'));
+    mkdirSync(join(cwd, '.seda'));
+    writeFileSync(join(cwd, '.seda', 'broker.json'), JSON.stringify({ bootstrap: 'file:9092', control: 'http://127.0.0.1:1' }));
+    return cwd;
+  };
+
+  it('prefers --brokers, then SEDA_BROKERS, then .seda/broker.json', () => {
+    const cwd = cwdWithFile();
+    expect(resolveBrokers({ brokers: 'flag:9092', cwd, env: { SEDA_BROKERS: 'env:9092' } })).to.equal('flag:9092');
+    expect(resolveBrokers({ cwd, env: { SEDA_BROKERS: 'env:9092' } })).to.equal('env:9092');
+    expect(resolveBrokers({ cwd, env: {} })).to.equal('file:9092');
+  });
+
+  it('fails with SEDA_KAFKA_NO_BROKER and says what to do when none is found', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'seda-cfg-'));
+    expect(() => resolveBrokers({ cwd, env: {} }))
+      .to.throw('no Kafka broker: pass --brokers host:port, set SEDA_BROKERS, or start one with `seda broker`')
+      .with.property('code', 'SEDA_KAFKA_NO_BROKER');
+  });
+
+  it('names a broken .seda/broker.json', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'seda-cfg-'));
+    mkdirSync(join(cwd, '.seda'));
+    writeFileSync(join(cwd, '.seda', 'broker.json'), '{"bootstrap": ');
+    expect(() => resolveBrokers({ cwd, env: {} })).to.throw(/broker\.json is not valid JSON/).with.property('code', 'SEDA_KAFKA_CONFIG');
+  });
+});
+
+describe('--kafka properties', () => {
+  it('types numbers and booleans and keeps strings', () => {
+    expect(parseKafkaProperties(['linger.ms=5', 'enable.idempotence=false', 'compression.type=lz4', 'sasl.password=a=b'])).to.deep.equal({
+      'linger.ms': 5,
+      'enable.idempotence': false,
+      'compression.type': 'lz4',
+      'sasl.password': 'a=b',
+    });
+  });
+
+  for (const bad of ['linger.ms', '=5', '']) {
+    it(`rejects "${bad}" with SEDA_KAFKA_CONFIG`, () => {
+      expect(() => parseKafkaProperties([bad])).to.throw(/is not key=value/).with.property('code', 'SEDA_KAFKA_CONFIG');
+    });
+  }
+});
