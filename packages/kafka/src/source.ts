@@ -115,7 +115,7 @@ export class KafkaSource extends Readable {
     this.#connected = true;
     this.consumer.subscribe(this.#options.topics);
     this.#log.debug({ topics: this.#options.topics }, 'subscribed');
-    if (this.#wantMore) this.#consume();
+    this.#next();
   }
 
   /** Commits offsets (the next offset to read per partition); resolves when the broker confirmed. */
@@ -197,11 +197,19 @@ export class KafkaSource extends Readable {
 
   override _read(): void {
     this.#wantMore = true;
-    if (this.#connected && !this.#consuming) this.#consume();
+    this.#next();
+  }
+
+  /**
+   * Starts the next consume call unless one is in flight: there is never more
+   * than one, or two libuv workers could return batches of a partition out of order.
+   */
+  #next(): void {
+    if (this.#consuming || !this.#connected || !this.#wantMore || this.#closing || this.destroyed) return;
+    this.#consume();
   }
 
   #consume(): void {
-    if (this.#closing || this.destroyed) return;
     this.#consuming = true;
     const n = this.#idle ? 1 : this.#batchSize;
     this.consumer.setDefaultConsumeTimeout(this.#idle ? this.#idleWaitMs : 0);
@@ -211,7 +219,11 @@ export class KafkaSource extends Readable {
       if (err) {
         // Transient consumer errors (e.g. a broker restarting) are retried by librdkafka.
         this.#log.warn({ err }, 'consume error; retrying');
-        setTimeout(() => this.#wantMore && this.#consume(), 200).unref();
+        this.#consuming = true;
+        setTimeout(() => {
+          this.#consuming = false;
+          this.#next();
+        }, 200).unref();
         return;
       }
       this.#idle = messages.length === 0;
@@ -219,7 +231,11 @@ export class KafkaSource extends Readable {
         this.#wantMore = false;
         return;
       }
-      if (this.#wantMore) setImmediate(() => this.#consume());
+      this.#consuming = true;
+      setImmediate(() => {
+        this.#consuming = false;
+        this.#next();
+      });
     });
   }
 

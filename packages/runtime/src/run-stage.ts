@@ -105,6 +105,14 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       `stage "${stage.name}" declares deterministic: false, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state"`,
     );
   }
+  for (const name of Object.keys(options.outputs ?? {})) {
+    if (!(name in stage.outputs)) {
+      throw new SedaError(
+        'SEDA_RUNTIME_OPTIONS',
+        `stage "${stage.name}" has no output "${name}"; its outputs are: ${Object.keys(stage.outputs).join(', ') || '(none)'}`,
+      );
+    }
+  }
   const outputTopics = Object.entries(stage.outputs).map(([name, o]) => options.outputs?.[name] ?? o.topic);
   const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
   if (options.checkTopics !== false) await checkTopics(options.brokers, [inputTopic, ...outputTopics], options.kafka, log);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { deliveryModes, SedaError, type DeliveryMode } from '@seda/core';
 import { parseKafkaProperties, resolveBrokers } from '@seda/kafka';
-import { loadStage, runStage, type RunOptions } from '@seda/runtime';
+import { loadStage, runStage, type RunningStage, type RunOptions } from '@seda/runtime';
 import { openStateStore } from '@seda/state';
 import { createLogger, logLevels } from '../logger.js';
 
@@ -109,6 +109,35 @@ export function registerRunCommand(program: Command): void {
 
 async function runOne(spec: string, flags: RunFlags): Promise<void> {
   const log = createLogger(flags.logLevel ?? 'info');
+  // Signals are handled from the start: one arriving while loading or connecting
+  // stops the stage as soon as it runs (never the default abrupt exit).
+  let running: RunningStage | undefined;
+  let signals = 0;
+  const stop = (): void => {
+    running!.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting at once');
+      process.exit(130);
+    }
+    log.info({ signal }, 'stopping: draining, delivering and committing');
+    if (running) stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const supervisor = Number(process.env.SEDA_SUPERVISOR_PID);
+  if (supervisor > 0) {
+    // A worker whose supervisor is gone (even by SIGKILL) stops gracefully rather than linger.
+    setInterval(() => {
+      if (process.ppid !== supervisor) onSignal('SIGTERM');
+    }, 1000).unref();
+  }
+
   const stage = await loadStage(spec);
   const brokers = resolveBrokers({ brokers: flags.brokers });
   const group = flags.group ?? stage.name;
@@ -132,41 +161,14 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
     options.state = await openStateStore({ dir, codec: stage.state?.codec, log });
     log.info({ dir }, 'state store opened');
   }
-  let running;
   try {
     running = await runStage(stage, options);
   } catch (err) {
     await options.state?.close().catch(() => {});
     throw err;
   }
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting at once');
-      process.exit(130);
-    }
-    log.info({ signal }, 'stopping: draining, delivering and committing');
-    running.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const supervisor = Number(process.env.SEDA_SUPERVISOR_PID);
-  if (supervisor > 0) {
-    // A worker whose supervisor is gone (even by SIGKILL) stops gracefully rather than linger.
-    setInterval(() => {
-      if (process.ppid !== supervisor) onSignal('SIGTERM');
-    }, 1000).unref();
-  }
-  try {
-    await running.done;
-  } catch (err) {
-    log.flush?.();
-    throw err;
-  }
+  if (signals > 0) stop();
+  await running.done;
 }
 
 /** Forks N `seda run` workers with the same arguments and keeps them running. */

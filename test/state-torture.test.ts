@@ -1,0 +1,149 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createWindows, type WindowResult } from '@seda/core';
+import { groupLag } from '@seda/kafka';
+import { openStateStore } from '@seda/state';
+import { createTestTopic, testBroker } from './support/broker.js';
+import { runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
+import { produceRaw } from './support/topic-io.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
+const HOUR = 3_600_000;
+
+/** Deterministic readings: 50 meters, several hours of event time, kWh in quarters (exact sums). */
+function readings(count: number, meters: number, hours: number): Array<{ key: string; value: string; kwh: number; ts: number }> {
+  let seed = 42;
+  const rand = (): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const start = Date.UTC(2026, 0, 1);
+  return Array.from({ length: count }, (_, i) => {
+    const kwh = Math.floor(rand() * 40) / 4;
+    const ts = start + Math.floor((i / count) * hours * HOUR);
+    const key = `meter${(i % meters) + 1}`;
+    return { key, value: JSON.stringify({ kwh, ts }), kwh, ts };
+  });
+}
+
+function groundTruth(rows: ReturnType<typeof readings>): Map<string, { count: number; sum: number }> {
+  const truth = new Map<string, { count: number; sum: number }>();
+  for (const r of rows) {
+    const id = `${r.key}@${Math.floor(r.ts / HOUR) * HOUR}`;
+    const agg = truth.get(id) ?? { count: 0, sum: 0 };
+    agg.count++;
+    agg.sum += r.kwh;
+    truth.set(id, agg);
+  }
+  return truth;
+}
+
+/** Every window in a stopped stage's LevelDB store, read through the state contract. */
+async function storedWindows(dir: string, topic: string, partitions: number): Promise<Map<string, { count: number; sum: number }>> {
+  const store = await openStateStore({ dir });
+  const found = new Map<string, { count: number; sum: number }>();
+  try {
+    for (let p = 0; p < partitions; p++) {
+      const engine = createWindows({ size: '1h', retention: '30d' }, { onResult: () => {}, onLateDropped: () => {} });
+      engine.bind(store.begin(topic, p), p);
+      for await (const w of engine.range() as AsyncIterable<WindowResult<{ count: number; sum: number }>>) {
+        found.set(`${w.key}@${w.start}`, { count: w.value.count, sum: w.value.sum });
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  return found;
+}
+
+function compare(found: Map<string, { count: number; sum: number }>, truth: Map<string, { count: number; sum: number }>): string[] {
+  const mismatches: string[] = [];
+  for (const [id, want] of truth) {
+    const got = found.get(id);
+    if (!got || got.count !== want.count || got.sum !== want.sum) mismatches.push(`${id}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+  }
+  for (const id of found.keys()) if (!truth.has(id)) mismatches.push(`${id}: not in the input`);
+  return mismatches;
+}
+
+const fast = ['--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interval.ms=500', '--commit-interval', '200'];
+
+describe('state mode (real processes, LevelDB state with offsets)', function () {
+  this.timeout(300_000);
+
+  it('crash torture: SIGKILLed at random moments 10+ times, every (meter, hour) aggregate is exact', async () => {
+    const input = await createTestTopic('torture-in', 4);
+    const output = await createTestTopic('torture-out', 4);
+    const rows = readings(200_000, 50, 6);
+    await produceRaw(testBroker().bootstrap, input, rows);
+    const dir = mkdtempSync(join(tmpdir(), 'seda-torture-'));
+    const args = ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'torture-g', '--from-beginning', '--state-dir', dir, ...fast];
+    const env = { SEDA_LOG_LEVEL: 'info' };
+    const drained = async (): Promise<boolean> => {
+      const lag = await groupLag(testBroker().bootstrap, 'torture-g', [input]).catch(() => []);
+      return lag.length === 4 && lag.every((l) => l.lag === 0 && l.committed > 0);
+    };
+
+    let kills = 0;
+    let p: SedaProcess = startSeda(args, { env });
+    let rng = 7;
+    while (kills < 10 || !(await drained())) {
+      if (kills >= 10) {
+        await waitFor(drained, 120_000, 'the stage to drain the input', 500);
+        break;
+      }
+      await p.waitForLog((l) => l.msg === 'starting partitions at stored offsets', 60_000, 'assignment');
+      rng = (rng * 48271) % 2147483647;
+      await new Promise((r) => setTimeout(r, 300 + (rng % 1500)));
+      p.kill('SIGKILL');
+      await p.exited(10_000);
+      kills++;
+      p = startSeda(args, { env });
+    }
+    p.kill('SIGTERM');
+    expect((await p.exited(60_000)).code).to.equal(0);
+
+    const mismatches = compare(await storedWindows(dir, input, 4), groundTruth(rows));
+    expect(kills).to.be.at.least(10);
+    expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([]);
+  });
+
+  it('a restart without a crash resumes at the stored offsets: zero records reprocessed', async () => {
+    const input = await createTestTopic('resume-in', 2);
+    const output = await createTestTopic('resume-out', 2);
+    const rows = readings(3_000, 5, 2);
+    await produceRaw(testBroker().bootstrap, input, rows);
+    const dir = mkdtempSync(join(tmpdir(), 'seda-resume-'));
+    const args = ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'resume-g', '--from-beginning', '--state-dir', dir, ...fast];
+    const first = startSeda(args);
+    await waitFor(async () => (await groupLag(testBroker().bootstrap, 'resume-g', [input])).every((l) => l.lag === 0 && l.committed > 0), 60_000, 'drained', 300);
+    first.kill('SIGTERM');
+    expect((await first.exited(30_000)).code).to.equal(0);
+    const second = startSeda(args);
+    await second.waitForLog((l) => l.msg === 'starting partitions at stored offsets', 30_000, 'assignment');
+    await new Promise((r) => setTimeout(r, 1500));
+    second.kill('SIGTERM');
+    expect((await second.exited(30_000)).code).to.equal(0);
+    const stopped = second.logs().find((l) => l.msg === 'stage stopped') as { counters?: { recordsIn: number } };
+    expect(stopped.counters?.recordsIn).to.equal(0);
+    expect(compare(await storedWindows(dir, input, 2), groundTruth(rows))).to.deep.equal([]);
+  });
+
+  it('refuses a second process on the same state directory with a clear error', async () => {
+    const input = await createTestTopic('lock-in', 1);
+    const output = await createTestTopic('lock-out', 1);
+    const dir = mkdtempSync(join(tmpdir(), 'seda-lock-'));
+    const args = ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'lock-g', '--state-dir', dir];
+    const holder = startSeda(args);
+    await holder.waitForLog((l) => l.msg === 'state store opened', 30_000, 'store opened');
+    const second = await runSeda(args, { timeoutMs: 30_000 });
+    holder.kill('SIGTERM');
+    await holder.exited(30_000);
+    expect(second.code).to.not.equal(0);
+    expect(second.stderr).to.match(/^error: .*state.*in use|^error: .*locked/im);
+    expect(second.stderr).to.contain(dir);
+  });
+});
