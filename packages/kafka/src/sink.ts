@@ -47,9 +47,12 @@ export class KafkaSink extends Writable {
   #inFlight = 0;
   #reportWaiters: Array<() => void> = [];
   #closed: Promise<void> | undefined;
+  /** Set once a delivery failed: no batch is reported delivered after that. */
+  #failed = false;
 
   constructor(options: KafkaSinkOptions) {
-    super({ objectMode: true, highWaterMark: 16 });
+    // Not destroyed on finish: delivery reports of the last writes still arrive after it.
+    super({ objectMode: true, highWaterMark: 16, autoDestroy: false });
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     const idempotent = options.idempotent ?? true;
@@ -139,6 +142,7 @@ export class KafkaSink extends Writable {
     }
     const entry = report.opaque as Pending | undefined;
     if (err) {
+      this.#failed = true;
       this.destroy(
         new SedaError('SEDA_KAFKA_DELIVERY', `delivery to "${report.topic}" failed: ${err.message}; offsets of its input are not committed`, { cause: err }),
       );
@@ -155,7 +159,7 @@ export class KafkaSink extends Writable {
     while (n < queue.length && queue[n].remaining === 0) n++;
     if (n === 0) return;
     const done = queue.splice(0, n);
-    if (this.destroyed) return;
+    if (this.#failed) return;
     for (const p of done) this.#options.onDelivered?.(p.batch);
   }
 

@@ -40,7 +40,13 @@ export function registerProduceCommand(program: Command): void {
         if (messages.length >= BATCH) await flush();
       }
       await flush();
-      if (!failure) await sink.flush(60_000).catch((err: Error) => (failure = err));
+      if (!failure) {
+        // Everything written reaches librdkafka, then every delivery report arrives.
+        const finished = once(sink, 'finish');
+        sink.end();
+        await Promise.race([finished, once(sink, 'error')]).catch((err: Error) => (failure = err));
+        await sink.flush(60_000).catch((err: Error) => (failure = err));
+      }
       await sink.close().catch(() => {});
       process.stdout.write(`${delivered}\n`);
       if (failure) throw failure;
