@@ -144,7 +144,9 @@ describe('at-least-once delivery (real processes)', function () {
     fourth.kill('SIGTERM');
     sup.kill('SIGTERM');
     expect((await fourth.exited(30_000)).code).to.equal(0);
-    expect((await sup.exited(60_000)).code).to.equal(0);
+    const supExit = await sup.exited(60_000);
+    if (supExit.code !== 0) console.error(sup.stderr().split("\n").filter((l) => /"level":(40|50|60)/.test(l)).join("\n"));
+    expect(supExit.code).to.equal(0);
     const values = new Set(out.map((r) => r.value));
     expect(values.size).to.equal(records.length);
     assertPerKeyOrder(out);

@@ -42,6 +42,19 @@ export interface KafkaSourceOptions {
 
 const ERR_ASSIGN = -175;
 const ERR_REVOKE = -174;
+const { ERRORS } = Kafka.CODES;
+/**
+ * Commit errors that trying again cannot fix (authorization, bad request).
+ * Every other commit error (rebalance in progress, generation or member gone,
+ * coordinator moving, timeouts, broker down) leaves the offsets uncommitted:
+ * the records are redelivered, never skipped, and a later commit catches up.
+ */
+const FATAL_COMMIT_ERRORS: ReadonlySet<number> = new Set([
+  ERRORS.ERR_GROUP_AUTHORIZATION_FAILED,
+  ERRORS.ERR_TOPIC_AUTHORIZATION_FAILED,
+  ERRORS.ERR_OFFSET_METADATA_TOO_LARGE,
+  ERRORS.ERR_INVALID_COMMIT_OFFSET_SIZE,
+]);
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
@@ -133,7 +146,8 @@ export class KafkaSource extends Readable {
       } catch (err) {
         clearTimeout(timer);
         this.#commitWaiters.pop();
-        reject(new SedaError('SEDA_KAFKA_COMMIT', `commit failed: ${(err as Error).message}`, { cause: err, canRetry: true }));
+        const code = (err as { code?: number }).code;
+        reject(new SedaError('SEDA_KAFKA_COMMIT', `commit failed: ${(err as Error).message}`, { cause: err, canRetry: code === undefined || !FATAL_COMMIT_ERRORS.has(code) }));
       }
     });
   }
@@ -143,8 +157,11 @@ export class KafkaSource extends Readable {
     const waiter = this.#commitWaiters.shift();
     if (waiter === undefined) return;
     clearTimeout(waiter.timer);
-    if (err) waiter.reject(new SedaError('SEDA_KAFKA_COMMIT', `commit failed: ${err.message ?? String(err)}`, { cause: err, canRetry: true }));
-    else waiter.resolve();
+    if (err) {
+      waiter.reject(
+        new SedaError('SEDA_KAFKA_COMMIT', `commit failed: ${err.message ?? String(err)}`, { cause: err, canRetry: !FATAL_COMMIT_ERRORS.has(err.code) }),
+      );
+    } else waiter.resolve();
   }
 
   /** Partitions assigned now. */

@@ -74,6 +74,8 @@ export interface RunningStage extends EventEmitter {
   assignment(): TopicPartition[];
   /** Commits made so far (Kafka commits or state writes). */
   readonly commits: number;
+  /** Group commits that failed and were left for the next commit (rebalance, broker trouble). */
+  readonly commitFailures: number;
   /** Graceful stop: stop fetching, drain, deliver, commit, close. Idempotent. */
   stop(): Promise<void>;
 }
@@ -127,6 +129,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   let failed: Error | undefined;
   let stopping = false;
   let commits = 0;
+  let commitFailures = 0;
   let ackedSinceCommit = 0;
   let committing: Promise<void> = Promise.resolve();
   /** State writes in order per partition: a batch's write starts after the previous one's. */
@@ -155,7 +158,12 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       } catch (err) {
         // In state mode Kafka commits are only for lag visibility: offsets live with the state.
         if (stateful) log.warn({ err }, 'group commit (lag visibility only) failed');
-        else fail(new SedaError('SEDA_RUNTIME_FAILED', `commit failed: ${(err as Error).message}`, { cause: err }));
+        else if ((err as SedaError).canRetry) {
+          // Not committed: these records are redelivered if the partition moves, never skipped;
+          // the next commit (interval, revoke or shutdown) covers them.
+          commitFailures++;
+          log.warn({ err, offsets }, 'commit failed; offsets stay uncommitted and are retried with the next commit');
+        } else fail(new SedaError('SEDA_RUNTIME_FAILED', (err as Error).message, { cause: err }));
       }
     });
     return committing;
@@ -322,6 +330,9 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     assignment: () => source.assignment(),
     get commits() {
       return commits;
+    },
+    get commitFailures() {
+      return commitFailures;
     },
     stop: async () => {
       await shutdown();
