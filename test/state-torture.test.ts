@@ -103,6 +103,8 @@ describe('state mode (real processes, LevelDB state with offsets)', function () 
       kills++;
       p = startSeda(args, { env });
     }
+    // The last process may have only just started: stop it once it runs, so it drains and exits 0.
+    await p.waitForLog((l) => l.msg === 'stage started', 60_000, 'the last process to start');
     p.kill('SIGTERM');
     expect((await p.exited(60_000)).code).to.equal(0);
 
