@@ -65,6 +65,10 @@ export function createMemoryState(): MemoryStateProvider {
     discardPending(topic, partition) {
       part(topic, partition).overlay.pending.length = 0;
     },
+    async release(topic, partition) {
+      // Memory is one owner's: committed state simply stays.
+      part(topic, partition).overlay.pending.length = 0;
+    },
     async close() {
       closed = true;
     },

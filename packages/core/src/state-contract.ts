@@ -155,6 +155,23 @@ export function stateProviderContract(options: {
       assert.equal(await p.begin('t', 0).get('a'), undefined);
     }));
 
+    it('releases a partition: committed state stays, uncommitted changes go, and it can be used again', withProvider(async (p) => {
+      const b = p.begin('t', 0);
+      b.put('kept', 1);
+      await commitBatch(p, b, 4);
+      const lost = p.begin('t', 0);
+      lost.put('lost', 1);
+      lost.seal();
+      await p.release('t', 0);
+      assert.equal(await p.storedOffset('t', 0), 4);
+      const again = p.begin('t', 0);
+      assert.equal(await again.get('kept'), 1);
+      assert.equal(await again.get('lost'), undefined);
+      again.put('later', 2);
+      await commitBatch(p, again, 5);
+      assert.deepEqual(await collect(p.begin('t', 0).range()), [['kept', 1], ['later', 2]]);
+    }));
+
     it('refuses writes to a batch after it was sealed', withProvider(async (p) => {
       const b = p.begin('t', 0);
       b.seal();

@@ -57,6 +57,12 @@ export interface StateProvider {
   storedOffset(topic: string, partition: number): Promise<number | undefined>;
   /** Drops uncommitted (sealed, not yet committed) changes of a partition, e.g. on revoke without commit. */
   discardPending(topic: string, partition: number): void;
+  /**
+   * Lets a partition go (on revoke): waits for its commits in flight, drops
+   * what is uncommitted and frees its storage for the partition's next owner.
+   * Committed state stays stored; the next use of the partition reopens it.
+   */
+  release(topic: string, partition: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -239,7 +239,13 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       tracker.forget(partitions);
       for (const p of partitions) {
         tickets.delete(tpKey(p.topic, p.partition));
-        state?.discardPending(p.topic, p.partition);
+        const key = tpKey(p.topic, p.partition);
+        // Free the partition's store for its next owner (maybe another process on this machine).
+        if (state !== undefined) {
+          await (stateChains.get(key) ?? Promise.resolve());
+          stateChains.delete(key);
+          await state.release(p.topic, p.partition).catch((err: unknown) => fail(err));
+        }
       }
       emitter.emit('revoked', partitions);
     },

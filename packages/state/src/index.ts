@@ -1,2 +1,2 @@
-export { openStateStore, type LevelStateStore, type StateStoreOptions, type StoredPartition } from './store.js';
+export { openStateStore, ownerFile, type LevelStateStore, type StateOwner, type StateStoreOptions, type StoredPartition } from './store.js';
 export { stateErrorCodes, type StateErrorCode } from './errors.js';

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { ClassicLevel } from 'classic-level';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ClassicLevel } from 'classic-level';
 import {
   PartitionOverlay,
   resolveCodec,
@@ -13,16 +14,33 @@ import {
   type StateBatch,
   type StateProvider,
 } from '@seda/core';
+import { countKeys, OFFSET_KEY, openError, openPartitionDb, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
+
+/** Who a state directory belongs to: one stage in one consumer group. */
+export interface StateOwner {
+  stage: string;
+  group: string;
+}
 
 /** Options of {@link openStateStore}. */
 export interface StateStoreOptions {
-  /** The store's directory; created if missing. One live process at a time. */
+  /** The store's root directory; created if missing. */
   dir: string;
   /** Codec of values; `json` by default. */
   codec?: CodecSpec;
   log?: Logger;
   /** fsync every commit (survives a machine crash, not only a process crash). Default false. */
   sync?: boolean;
+  /**
+   * The stage and group this directory belongs to. Recorded on first use; a
+   * process of another stage or group is refused (`SEDA_STATE_OWNER`).
+   */
+  owner?: StateOwner;
+  /**
+   * How long opening a partition waits for another live process to release
+   * it (its previous owner finishing a revoke). Default 30 s.
+   */
+  lockTimeoutMs?: number;
 }
 
 /** A partition's stored offset and key count. */
@@ -31,146 +49,234 @@ export interface StoredPartition {
   partition: number;
   offset: number | undefined;
   keys: number;
+  /** True when another live process holds the partition (offset and keys unknown). */
+  inUse?: boolean;
 }
 
-/** The LevelDB state store of one stage instance. */
+/** The LevelDB state store of a stage: one LevelDB per input partition under one root. */
 export interface LevelStateStore extends StateProvider {
   readonly dir: string;
-  /** Partitions with stored state or offsets. */
+  /** Partitions with stored state or offsets, open here or not. */
   partitions(): Promise<StoredPartition[]>;
   /** Committed entries of a partition in key order. */
   entries(topic: string, partition: number): AsyncIterable<[string, unknown]>;
   /** Deletes a partition's state and offset (e.g. it moved for good). */
   dropPartition(topic: string, partition: number): Promise<void>;
-  /** Approximate size on disk, bytes. */
+  /** Size of the store's files on disk, bytes. */
   sizeBytes(): Promise<number>;
 }
 
-const SEP = '\u0000';
-const stateKey = (topic: string, partition: number, key: string): string => `s${SEP}${topic}${SEP}${partition}${SEP}${key}`;
-const statePrefix = (topic: string, partition: number): string => `s${SEP}${topic}${SEP}${partition}${SEP}`;
-const offsetKey = (topic: string, partition: number): string => `o${SEP}${topic}${SEP}${partition}`;
+/** The file naming a state directory's owner. */
+export const ownerFile = 'seda-state.json';
 
-function openError(dir: string, err: unknown): SedaError {
-  const codes = [(err as { code?: string }).code, (err as { cause?: { code?: string } }).cause?.code];
-  const detail = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
-  if (codes.includes('LEVEL_LOCKED')) {
-    return new SedaError('SEDA_STATE_LOCKED', `state directory ${dir} is in use by another live process (another seda instance?); stop it, or give this one its own --state-dir`, { cause: err });
-  }
-  if (codes.includes('LEVEL_CORRUPTION')) {
-    return new SedaError(
-      'SEDA_STATE_CORRUPT',
-      `state directory ${dir} is corrupt (${detail}); seda will not start from empty on its own: move the directory away and restart to rebuild from the input (or \`seda state --reset --yes\`)`,
-      { cause: err },
+interface OpenPartition {
+  readonly dir: string;
+  readonly db: Promise<ClassicLevel<string, Buffer>>;
+  readonly overlay: PartitionOverlay<unknown>;
+  /** The last commit of this partition; the next waits for it, release waits for it. */
+  writing: Promise<void>;
+}
+
+const partitionDir = (root: string, topic: string, partition: number): string => join(root, encodeURIComponent(topic), String(partition));
+
+function checkOwner(dir: string, owner: StateOwner | undefined): void {
+  if (existsSync(join(dir, 'CURRENT'))) {
+    throw new SedaError(
+      'SEDA_STATE_OPEN',
+      `state directory ${dir} holds a single LevelDB from an older seda layout; move it away (the stage rebuilds its state from the input) or pass another --state-dir`,
     );
   }
-  return new SedaError('SEDA_STATE_OPEN', `cannot open state directory ${dir}: ${detail}`, { cause: err });
+  const file = join(dir, ownerFile);
+  if (existsSync(file)) {
+    let recorded: Partial<StateOwner>;
+    try {
+      recorded = JSON.parse(readFileSync(file, 'utf8')) as Partial<StateOwner>;
+    } catch (err) {
+      throw new SedaError('SEDA_STATE_CORRUPT', `state directory ${dir}: ${ownerFile} is not readable JSON (${(err as Error).message}); fix or delete that file`, { cause: err });
+    }
+    if (owner !== undefined && (recorded.stage !== owner.stage || recorded.group !== owner.group)) {
+      throw new SedaError(
+        'SEDA_STATE_OWNER',
+        `state directory ${dir} belongs to stage "${recorded.stage}" in group "${recorded.group}", not stage "${owner.stage}" in group "${owner.group}"; give this stage its own --state-dir`,
+      );
+    }
+  } else if (owner !== undefined) {
+    writeFileSync(file, `${JSON.stringify({ format: 1, stage: owner.stage, group: owner.group })}\n`);
+  }
 }
 
 /**
- * Opens the LevelDB state store of a stage instance. State is organised by
- * input partition; each batch's changes are written with the partition's next
- * offset in one atomic LevelDB batch, so state and offsets never disagree.
+ * Opens the LevelDB state store of a stage. Each input partition has its own
+ * LevelDB under `<dir>/<topic>/<partition>`, opened on first use and released
+ * on revoke, so the processes of one group on one machine can share a
+ * directory and hand partitions to each other (LevelDB's lock keeps one
+ * owner per partition). Each batch's changes are written with the
+ * partition's next offset in one atomic LevelDB batch, so state and offsets
+ * never disagree.
  */
 export async function openStateStore(options: StateStoreOptions): Promise<LevelStateStore> {
   const dir = resolve(options.dir);
   const log = options.log ?? silentLogger;
   const codec: Codec<unknown> = resolveCodec(options.codec, 'json', 'state codec');
+  const lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
     throw openError(dir, err);
   }
-  const db = new ClassicLevel<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
-  try {
-    await db.open({ passive: false });
-  } catch (err) {
-    throw openError(dir, err);
-  }
+  checkOwner(dir, options.owner);
   const writeOptions = { sync: options.sync === true };
-  const overlays = new Map<string, PartitionOverlay<unknown>>();
+  const parts = new Map<string, OpenPartition>();
+  let closed = false;
   // Committed values are immutable once decoded: copies go through the codec.
   const copy = (value: unknown): unknown => codec.decode(codec.encode(value));
-  const decode = (bytes: Buffer | undefined): unknown => (bytes === undefined ? undefined : codec.decode(bytes));
 
-  const overlay = (topic: string, partition: number): PartitionOverlay<unknown> => {
-    const k = `${topic}${SEP}${partition}`;
-    let o = overlays.get(k);
-    if (o === undefined) {
-      const prefix = statePrefix(topic, partition);
-      o = new PartitionOverlay<unknown>(
-        topic,
-        partition,
-        {
-          get: async (key) => decode(await db.get(prefix + key)),
-          async *range(b) {
-            const lower = b.gt !== undefined ? { gt: prefix + b.gt } : { gte: prefix + (b.gte ?? '') };
-            const upper = b.lt !== undefined ? { lt: prefix + b.lt } : b.lte !== undefined ? { lte: prefix + b.lte } : { lt: `${prefix}\uffff` };
-            for await (const [k, v] of db.iterator({ ...lower, ...upper })) yield [k.slice(prefix.length), codec.decode(v)] as [string, unknown];
-          },
+  const part = (topic: string, partition: number): OpenPartition => {
+    if (closed) throw new SedaError('SEDA_STATE_CLOSED', `the state store ${dir} is closed`);
+    const k = `${topic}\u0000${partition}`;
+    let p = parts.get(k);
+    if (p !== undefined) return p;
+    const pdir = partitionDir(dir, topic, partition);
+    const db = (async () => {
+      mkdirSync(pdir, { recursive: true });
+      const opened = await openPartitionDb(pdir, lockTimeoutMs);
+      log.debug({ topic, partition, dir: pdir }, 'partition state opened');
+      return opened;
+    })();
+    // A failed open is forgotten, so the next use tries again; its callers see the error.
+    db.catch(() => {
+      if (parts.get(k) === p) parts.delete(k);
+    });
+    const overlay = new PartitionOverlay<unknown>(
+      topic,
+      partition,
+      {
+        get: async (key) => {
+          const bytes = await (await db).get(STATE_PREFIX + key);
+          return bytes === undefined ? undefined : codec.decode(bytes);
         },
-        copy,
-      );
-      overlays.set(k, o);
-    }
-    return o;
+        async *range(b) {
+          const lower = b.gt !== undefined ? { gt: STATE_PREFIX + b.gt } : { gte: STATE_PREFIX + (b.gte ?? '') };
+          const upper = b.lt !== undefined ? { lt: STATE_PREFIX + b.lt } : b.lte !== undefined ? { lte: STATE_PREFIX + b.lte } : { lt: `${STATE_PREFIX}\uffff` };
+          for await (const [key, v] of (await db).iterator({ ...lower, ...upper })) yield [key.slice(STATE_PREFIX.length), codec.decode(v)] as [string, unknown];
+        },
+      },
+      copy,
+    );
+    p = { dir: pdir, db, overlay, writing: Promise.resolve() };
+    parts.set(k, p);
+    return p;
+  };
+
+  const closePartition = async (p: OpenPartition): Promise<void> => {
+    await p.writing.catch(() => {});
+    const db = await p.db.catch(() => undefined);
+    if (db !== undefined && (db.status === 'open' || db.status === 'opening')) await db.close();
+  };
+
+  const release = async (topic: string, partition: number): Promise<void> => {
+    const k = `${topic}\u0000${partition}`;
+    const p = parts.get(k);
+    if (p === undefined) return;
+    parts.delete(k);
+    p.overlay.pending.splice(0);
+    await closePartition(p);
+    log.debug({ topic, partition }, 'partition state released');
   };
 
   log.debug({ dir }, 'state store opened');
   return {
     dir,
     begin(topic, partition): StateBatch {
-      return overlay(topic, partition).begin();
+      return part(topic, partition).overlay.begin();
     },
-    async commit(topic, partition, changes, nextOffset) {
-      const o = overlay(topic, partition);
+    commit(topic, partition, changes, nextOffset) {
+      const p = part(topic, partition);
+      const o = p.overlay;
       const cs = changes as ChangeSet<unknown> | undefined;
-      const ops: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }> = [];
-      if (cs !== undefined) {
-        if (o.pending[0] !== cs) o.shift(cs); // throws the ordering error
-        for (const [k, w] of cs.writes) {
-          if (w === null) ops.push({ type: 'del', key: stateKey(topic, partition, k) });
-          else ops.push({ type: 'put', key: stateKey(topic, partition, k), value: codec.encode(w.value) ?? Buffer.alloc(0) });
+      if (cs !== undefined && o.pending[0] !== cs) {
+        try {
+          o.shift(cs); // throws the ordering error
+        } catch (err) {
+          return Promise.reject(err);
         }
       }
-      ops.push({ type: 'put', key: offsetKey(topic, partition), value: Buffer.from(String(nextOffset)) });
-      // State and offset in ONE atomic write: after a crash both are there or neither.
-      await db.batch(ops, writeOptions);
-      if (cs !== undefined) o.shift(cs);
+      const ops: DbOp[] = [];
+      if (cs !== undefined) {
+        for (const [key, w] of cs.writes) {
+          if (w === null) ops.push({ type: 'del', key: STATE_PREFIX + key });
+          else ops.push({ type: 'put', key: STATE_PREFIX + key, value: codec.encode(w.value) ?? Buffer.alloc(0) });
+        }
+      }
+      ops.push({ type: 'put', key: OFFSET_KEY, value: Buffer.from(String(nextOffset)) });
+      const write = p.writing.then(async () => {
+        // State and offset in ONE atomic write: after a crash both are there or neither.
+        await (await p.db).batch(ops, writeOptions);
+        if (cs !== undefined) o.shift(cs);
+      });
+      p.writing = write.catch(() => {});
+      return write;
     },
     async storedOffset(topic, partition) {
-      const v = await db.get(offsetKey(topic, partition));
-      return v === undefined ? undefined : Number(v.toString());
+      return readOffset(await part(topic, partition).db);
     },
     discardPending(topic, partition) {
-      overlay(topic, partition).pending.length = 0;
+      parts.get(`${topic}\u0000${partition}`)?.overlay.pending.splice(0);
     },
+    release,
     async close() {
-      if (db.status === 'open' || db.status === 'opening') await db.close();
+      if (closed) return;
+      closed = true;
+      const open = [...parts.values()];
+      parts.clear();
+      await Promise.all(open.map(closePartition));
     },
     async partitions() {
       const out: StoredPartition[] = [];
-      for await (const [k, v] of db.iterator({ gte: `o${SEP}`, lt: `o${SEP}\uffff` })) {
-        const [, topic, partition] = k.split(SEP);
-        let keys = 0;
-        const prefix = statePrefix(topic, Number(partition));
-        for await (const _ of db.keys({ gte: prefix, lt: `${prefix}\uffff` })) keys++;
-        out.push({ topic, partition: Number(partition), offset: Number(v.toString()), keys });
+      for (const t of await readdir(dir, { withFileTypes: true })) {
+        if (!t.isDirectory()) continue;
+        const topic = decodeURIComponent(t.name);
+        for (const q of await readdir(join(dir, t.name), { withFileTypes: true })) {
+          if (!q.isDirectory() || !/^\d+$/.test(q.name)) continue;
+          const partition = Number(q.name);
+          const mine = parts.get(`${topic}\u0000${partition}`);
+          if (mine !== undefined) {
+            const db = await mine.db;
+            out.push({ topic, partition, offset: await readOffset(db), keys: await countKeys(db) });
+            continue;
+          }
+          let db: ClassicLevel<string, Buffer>;
+          try {
+            db = await openPartitionDb(join(dir, t.name, q.name), 0);
+          } catch (err) {
+            if ((err as SedaError).code !== 'SEDA_STATE_LOCKED') throw err;
+            out.push({ topic, partition, offset: undefined, keys: 0, inUse: true });
+            continue;
+          }
+          try {
+            const offset = await readOffset(db);
+            const keys = await countKeys(db);
+            if (offset !== undefined || keys > 0) out.push({ topic, partition, offset, keys });
+          } finally {
+            await db.close();
+          }
+        }
       }
       return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
     },
     async *entries(topic, partition) {
-      const prefix = statePrefix(topic, partition);
-      for await (const [k, v] of db.iterator({ gte: prefix, lt: `${prefix}\uffff` })) yield [k.slice(prefix.length), codec.decode(v)] as [string, unknown];
+      yield* stateEntries(await part(topic, partition).db, codec);
     },
     async dropPartition(topic, partition) {
-      const prefix = statePrefix(topic, partition);
-      await db.clear({ gte: prefix, lt: `${prefix}\uffff` });
-      await db.del(offsetKey(topic, partition));
-      overlays.delete(`${topic}${SEP}${partition}`);
+      await release(topic, partition);
+      await rm(partitionDir(dir, topic, partition), { recursive: true, force: true });
     },
     async sizeBytes() {
-      return db.approximateSize('\u0000', '\uffff');
+      let total = 0;
+      for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+        if (e.isFile()) total += (await stat(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name)).catch(() => ({ size: 0 }))).size;
+      }
+      return total;
     },
   };
 }

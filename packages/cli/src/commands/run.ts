@@ -156,9 +156,9 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
     log,
   };
   if (mode === 'state' || mode === 'exactly-once') {
-    let dir = resolve(flags.stateDir ?? join('.seda', 'state', group));
-    if (flags.instanceIndex !== undefined) dir = join(dir, `instance-${flags.instanceIndex}`);
-    options.state = await openStateStore({ dir, codec: stage.state?.codec, log });
+    // The workers of one group share the directory: each partition's store has one owner at a time.
+    const dir = resolve(flags.stateDir ?? join('.seda', 'state', group));
+    options.state = await openStateStore({ dir, codec: stage.state?.codec, log, owner: { stage: stage.name, group } });
     log.info({ dir }, 'state store opened');
   }
   try {
