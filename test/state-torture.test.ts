@@ -72,7 +72,7 @@ function compare(found: Map<string, { count: number; sum: number }>, truth: Map<
 const fast = ['--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interval.ms=500', '--commit-interval', '200'];
 
 describe('state mode (real processes, LevelDB state with offsets)', function () {
-  this.timeout(300_000);
+  this.timeout(480_000);
 
   it('crash torture: SIGKILLed at random moments 10+ times, every (meter, hour) aggregate is exact', async () => {
     const input = await createTestTopic('torture-in', 4);
@@ -92,7 +92,10 @@ describe('state mode (real processes, LevelDB state with offsets)', function () 
     let rng = 7;
     while (kills < 10 || !(await drained())) {
       if (kills >= 10) {
-        await waitFor(drained, 120_000, 'the stage to drain the input', 500);
+        await waitFor(drained, 240_000, 'the stage to drain the input', 500).catch(async (err: Error) => {
+          const lag = await groupLag(testBroker().bootstrap, 'torture-g', [input]).catch((e: Error) => e.message);
+          throw new Error(`${err.message}; lag: ${JSON.stringify(lag)}\nlast process stderr:\n${p.stderr().slice(-4000)}`);
+        });
         break;
       }
       await p.waitForLog((l) => l.msg === 'starting partitions at stored offsets', 60_000, 'assignment');
@@ -134,18 +137,50 @@ describe('state mode (real processes, LevelDB state with offsets)', function () 
     expect(compare(await storedWindows(dir, input, 2), groundTruth(rows))).to.deep.equal([]);
   });
 
-  it('refuses a second process on the same state directory with a clear error', async () => {
+  it('two instances in one group share a state directory: one SIGKILLed, the survivor takes its partitions over and every aggregate is exact', async () => {
+    const input = await createTestTopic('pair-in', 4);
+    const output = await createTestTopic('pair-out', 4);
+    const rows = readings(40_000, 20, 4);
+    await produceRaw(testBroker().bootstrap, input, rows);
+    const dir = mkdtempSync(join(tmpdir(), 'seda-pair-'));
+    const args = ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'pair-g', '--from-beginning', '--state-dir', dir, '--batch-size', '200', ...fast];
+    // Slow enough that both instances are still busy when one dies.
+    const env = { SEDA_FIXTURE_PAUSE_EVERY: '200', SEDA_FIXTURE_PAUSE_MS: '5' };
+    const a = startSeda(args, { env });
+    const b = startSeda(args, { env });
+    const assigned = (p: SedaProcess): Promise<unknown> =>
+      p.waitForLog((l) => l.msg === 'partitions assigned' && (l.partitions as number[]).length === 2, 60_000, 'two partitions assigned');
+    await Promise.all([assigned(a), assigned(b)]);
+    await waitFor(async () => (await groupLag(testBroker().bootstrap, 'pair-g', [input])).filter((l) => l.committed > 0).length === 4, 60_000, 'all four partitions progressing', 200);
+    a.kill('SIGKILL');
+    await a.exited(10_000);
+    await b.waitForLog((l) => l.msg === 'partitions assigned' && (l.partitions as number[]).length === 4, 60_000, 'the survivor to take every partition');
+    // It resumes the dead instance's partitions from the offsets stored with their state, not from the beginning.
+    const takeover = (await b.waitForLog(
+      (l) => l.msg === 'starting partitions at stored offsets' && (l.starts as unknown[]).length === 4,
+      30_000,
+      'the survivor to start every partition',
+    )) as { starts: Array<{ offset: number }> };
+    expect(takeover.starts.every((s) => s.offset > 0), JSON.stringify(takeover.starts)).to.equal(true);
+    await waitFor(async () => (await groupLag(testBroker().bootstrap, 'pair-g', [input])).every((l) => l.lag === 0), 120_000, 'the survivor to drain the input', 300);
+    b.kill('SIGTERM');
+    expect((await b.exited(60_000)).code).to.equal(0);
+    const mismatches = compare(await storedWindows(dir, input, 4), groundTruth(rows));
+    expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([]);
+  });
+
+  it('refuses a process of another stage or group on a state directory in use, with a clear error naming it', async () => {
     const input = await createTestTopic('lock-in', 1);
     const output = await createTestTopic('lock-out', 1);
     const dir = mkdtempSync(join(tmpdir(), 'seda-lock-'));
-    const args = ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'lock-g', '--state-dir', dir];
-    const holder = startSeda(args);
-    await holder.waitForLog((l) => l.msg === 'state store opened', 30_000, 'store opened');
-    const second = await runSeda(args, { timeoutMs: 30_000 });
+    const args = (group: string): string[] => ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', group, '--state-dir', dir];
+    const holder = startSeda(args('lock-g'));
+    await holder.waitForLog((l) => l.msg === 'stage started', 30_000, 'stage started');
+    const other = await runSeda(args('lock-other'), { timeoutMs: 30_000 });
     holder.kill('SIGTERM');
-    await holder.exited(30_000);
-    expect(second.code).to.not.equal(0);
-    expect(second.stderr).to.match(/^error: .*state.*in use|^error: .*locked/im);
-    expect(second.stderr).to.contain(dir);
+    expect((await holder.exited(30_000)).code).to.equal(0);
+    expect(other.code).to.not.equal(0);
+    expect(other.stderr).to.match(/^error: state directory .* belongs to stage "hourly" in group "lock-g"/m);
+    expect(other.stderr).to.contain(dir);
   });
 });
