@@ -3,6 +3,7 @@ export { resolveBrokers, parseKafkaProperties, readBrokerFile, brokerFile, type 
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
 export { KafkaSource, type KafkaSourceOptions, type TopicPartition, type TopicPartitionOffset } from './source.js';
 export { KafkaSink, type KafkaSinkOptions } from './sink.js';
+export { KafkaChangelog, openChangelog, type ChangelogMessage, type ChangelogOptions, type ReadChangelogMessage } from './changelog.js';
 export {
   listTopics,
   describeTopic,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -14,7 +15,9 @@ import {
   type StateBatch,
   type StateProvider,
 } from '@seda/core';
-import { countKeys, OFFSET_KEY, openError, openPartitionDb, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
+import { markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
+import { CHANGELOG_KEY, countKeys, OFFSET_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
+import { syncWithChangelog, type RestoreProgress } from './restore.js';
 
 /** Who a state directory belongs to: one stage in one consumer group. */
 export interface StateOwner {
@@ -41,6 +44,19 @@ export interface StateStoreOptions {
    * it (its previous owner finishing a revoke). Default 30 s.
    */
   lockTimeoutMs?: number;
+  /**
+   * The changelog topic's I/O: every commit is appended there before it is
+   * written locally, and a partition whose local copy is missing or behind is
+   * restored from it when first used. Without it, the local store is the only copy.
+   */
+  changelog?: ChangelogIO;
+  /** Progress of restores from the changelog (for metrics). */
+  onRestoreProgress?: (progress: RestoreProgress) => void;
+  /**
+   * With a changelog: how long the local copy of a released partition is kept
+   * (a warm cache, reused if the partition comes back). Default 10 minutes.
+   */
+  warmRetentionMs?: number;
 }
 
 /** A partition's stored offset and key count. */
@@ -64,6 +80,8 @@ export interface LevelStateStore extends StateProvider {
   dropPartition(topic: string, partition: number): Promise<void>;
   /** Size of the store's files on disk, bytes. */
   sizeBytes(): Promise<number>;
+  /** The local changelog position of a partition (the marker its state reflects), if any. */
+  changelogPosition(topic: string, partition: number): Promise<number | undefined>;
 }
 
 /** The file naming a state directory's owner. */
@@ -71,7 +89,10 @@ export const ownerFile = 'seda-state.json';
 
 interface OpenPartition {
   readonly dir: string;
+  /** Opened, and in line with the changelog when there is one. */
   readonly db: Promise<ClassicLevel<string, Buffer>>;
+  /** This process's changelog epoch for the partition. */
+  readonly epoch: string;
   readonly overlay: PartitionOverlay<unknown>;
   /** The last commit of this partition; the next waits for it, release waits for it. */
   writing: Promise<void>;
@@ -126,21 +147,43 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
   }
   checkOwner(dir, options.owner);
   const writeOptions = { sync: options.sync === true };
+  const changelog = options.changelog;
+  const warmRetentionMs = options.warmRetentionMs ?? 600_000;
   const parts = new Map<string, OpenPartition>();
+  /** Local copies of released partitions, deleted when their warm retention ends. */
+  const expiries = new Map<string, NodeJS.Timeout>();
   let closed = false;
   // Committed values are immutable once decoded: copies go through the codec.
   const copy = (value: unknown): unknown => codec.decode(codec.encode(value));
 
+  let changelogInput: string | undefined;
   const part = (topic: string, partition: number): OpenPartition => {
     if (closed) throw new SedaError('SEDA_STATE_CLOSED', `the state store ${dir} is closed`);
+    if (changelog !== undefined) {
+      changelogInput ??= topic;
+      if (topic !== changelogInput) {
+        throw new SedaError('SEDA_STATE_OPEN', `changelog ${changelog.topic} serves input topic "${changelogInput}", not "${topic}": a stage with a changelog reads one topic`);
+      }
+    }
     const k = `${topic}\u0000${partition}`;
     let p = parts.get(k);
     if (p !== undefined) return p;
     const pdir = partitionDir(dir, topic, partition);
+    const epoch = randomUUID();
+    clearTimeout(expiries.get(pdir));
+    expiries.delete(pdir);
     const db = (async () => {
       mkdirSync(pdir, { recursive: true });
       const opened = await openPartitionDb(pdir, lockTimeoutMs);
       log.debug({ topic, partition, dir: pdir }, 'partition state opened');
+      if (changelog !== undefined) {
+        try {
+          await syncWithChangelog({ db: opened, io: changelog, topic, partition, epoch, log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+        } catch (err) {
+          await opened.close().catch(() => {});
+          throw err;
+        }
+      }
       return opened;
     })();
     // A failed open is forgotten, so the next use tries again; its callers see the error.
@@ -163,7 +206,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       },
       copy,
     );
-    p = { dir: pdir, db, overlay, writing: Promise.resolve() };
+    p = { dir: pdir, db, epoch, overlay, writing: Promise.resolve() };
     parts.set(k, p);
     return p;
   };
@@ -182,6 +225,15 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     p.overlay.pending.splice(0);
     await closePartition(p);
     log.debug({ topic, partition }, 'partition state released');
+    if (changelog !== undefined && !closed) {
+      // The changelog holds the state: the local copy is only a warm cache now.
+      const timer = setTimeout(() => {
+        expiries.delete(p.dir);
+        if (!parts.has(k)) void rm(p.dir, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err, dir: p.dir }, 'cannot delete an expired local copy'));
+      }, warmRetentionMs);
+      timer.unref();
+      expiries.set(p.dir, timer);
+    }
   };
 
   log.debug({ dir }, 'state store opened');
@@ -210,8 +262,21 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       }
       ops.push({ type: 'put', key: OFFSET_KEY, value: Buffer.from(String(nextOffset)) });
       const write = p.writing.then(async () => {
-        // State and offset in ONE atomic write: after a crash both are there or neither.
-        await (await p.db).batch(ops, writeOptions);
+        const db = await p.db;
+        if (changelog !== undefined) {
+          // The shared copy first: local state never gets ahead of the changelog.
+          const records: ChangelogRecord[] = [];
+          for (const op of ops) {
+            if (op.key.startsWith(STATE_PREFIX)) {
+              records.push({ key: Buffer.from(op.key.slice(STATE_PREFIX.length)), value: op.type === 'put' ? op.value : null, epoch: p.epoch });
+            }
+          }
+          records.push(markerRecord(p.epoch, nextOffset));
+          const at = await changelog.append(partition, records);
+          ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
+        }
+        // State, offset (and changelog position) in ONE atomic write: after a crash all are there or none.
+        await db.batch(ops, writeOptions);
         if (cs !== undefined) o.shift(cs);
       });
       p.writing = write.catch(() => {});
@@ -224,9 +289,14 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       parts.get(`${topic}\u0000${partition}`)?.overlay.pending.splice(0);
     },
     release,
+    async changelogPosition(topic, partition) {
+      return readNumber(await part(topic, partition).db, CHANGELOG_KEY);
+    },
     async close() {
       if (closed) return;
       closed = true;
+      for (const timer of expiries.values()) clearTimeout(timer);
+      expiries.clear();
       const open = [...parts.values()];
       parts.clear();
       await Promise.all(open.map(closePartition));
