@@ -4,9 +4,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { deliveryModes, SedaError, type DeliveryMode } from '@seda/core';
-import { parseKafkaProperties, resolveBrokers } from '@seda/kafka';
+import { describeTopic, listTopics, openChangelog, parseKafkaProperties, resolveBrokers, type KafkaChangelog, type KafkaProperties } from '@seda/kafka';
 import { loadStage, runStage, type RunningStage, type RunOptions } from '@seda/runtime';
-import { openStateStore } from '@seda/state';
+import { openStateStore, type LevelStateStore } from '@seda/state';
+import type { Logger, Stage } from '@seda/core';
 import { createLogger, logLevels } from '../logger.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -28,6 +29,7 @@ interface RunFlags {
   batchSize?: string;
   maxRestarts?: string;
   instanceIndex?: string;
+  changelog?: boolean;
   verbose?: boolean;
 }
 
@@ -87,7 +89,8 @@ export function registerRunCommand(program: Command): void {
     .option('--input <topic>', 'read this topic instead of the stage\'s input topic')
     .option('--output <name=topic>', 'send an output to another topic (repeatable)', collect)
     .option('--instances <n>', 'run N worker processes in one group (parallel workers); each is restarted if it dies')
-    .option('--state-dir <dir>', 'state directory (default .seda/state/<group>)')
+    .option('--state-dir <dir>', 'state directory (default .seda/state/<group>); the workers of a group on one machine share it')
+    .option('--no-changelog', 'stateful stages: keep state only in the local store, without the changelog topic <group>-<stage>-changelog that lets state follow its partitions to other machines')
     .option('--kafka <key=value>', 'librdkafka property for consumer and producer (repeatable)', collect)
     .option('--config <file>', 'JSON file with any of these options (flags > SEDA_* env > file)')
     .option('--commit-interval <ms>', 'commit at least this often (default 1000)')
@@ -112,10 +115,14 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
   // Signals are handled from the start: one arriving while loading or connecting
   // stops the stage as soon as it runs (never the default abrupt exit).
   let running: RunningStage | undefined;
+  let closeChangelog: () => Promise<void> | undefined = () => undefined;
   let signals = 0;
   const stop = (): void => {
     running!.stop().then(
-      () => process.exit(0),
+      async () => {
+        await closeChangelog();
+        process.exit(0);
+      },
       () => process.exit(1),
     );
   };
@@ -155,20 +162,53 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
     batchSize: flags.batchSize === undefined ? undefined : positiveInt(flags.batchSize, '--batch-size', 1000),
     log,
   };
+  let changelog: KafkaChangelog | undefined;
   if (mode === 'state' || mode === 'exactly-once') {
-    // The workers of one group share the directory: each partition's store has one owner at a time.
-    const dir = resolve(flags.stateDir ?? join('.seda', 'state', group));
-    options.state = await openStateStore({ dir, codec: stage.state?.codec, log, owner: { stage: stage.name, group } });
-    log.info({ dir }, 'state store opened');
+    const opened = await openStageState(stage, { brokers, group, kafka, log, input: flags.input ?? stage.input.topic, stateDir: flags.stateDir, changelog: flags.changelog !== false });
+    options.state = opened.store;
+    changelog = opened.changelog;
+    closeChangelog = () => changelog?.close();
   }
   try {
     running = await runStage(stage, options);
   } catch (err) {
     await options.state?.close().catch(() => {});
+    await changelog?.close().catch(() => {});
     throw err;
   }
   if (signals > 0) stop();
-  await running.done;
+  try {
+    await running.done;
+  } finally {
+    await changelog?.close().catch((err: unknown) => log.warn({ err }, 'closing the changelog failed'));
+  }
+}
+
+/**
+ * Opens a stateful stage's LevelDB store under the state directory, with its
+ * changelog topic `<group>-<stage>-changelog` (created partitioned like the
+ * input) unless disabled.
+ */
+async function openStageState(
+  stage: Stage,
+  o: { brokers: string; group: string; kafka: KafkaProperties; log: Logger; input: string; stateDir?: string; changelog: boolean },
+): Promise<{ store: LevelStateStore; changelog?: KafkaChangelog }> {
+  // The workers of one group share the directory: each partition's store has one owner at a time.
+  const dir = resolve(o.stateDir ?? join('.seda', 'state', o.group));
+  let changelog: KafkaChangelog | undefined;
+  // A missing input topic is reported by the runtime's topic check, with what to do.
+  if (o.changelog && (await listTopics(o.brokers, o.kafka)).some((t) => t.name === o.input)) {
+    const partitions = (await describeTopic(o.brokers, o.input, o.kafka)).length;
+    changelog = await openChangelog({ brokers: o.brokers, topic: `${o.group}-${stage.name}-changelog`, partitions, kafka: o.kafka, log: o.log });
+  }
+  try {
+    const store = await openStateStore({ dir, codec: stage.state?.codec, log: o.log, owner: { stage: stage.name, group: o.group }, changelog });
+    o.log.info({ dir, changelog: changelog?.topic }, 'state store opened');
+    return { store, changelog };
+  } catch (err) {
+    await changelog?.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** Forks N `seda run` workers with the same arguments and keeps them running. */
