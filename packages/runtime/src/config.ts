@@ -1,0 +1,347 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { deliveryModes, SedaError } from '@seda/core';
+import { checkKafkaProperties, type KafkaProperties } from '@seda/kafka';
+import { isSecretKey, redactValue } from './secrets.js';
+
+/** Log levels a stage instance accepts. */
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const name = z.string().trim().min(1);
+const kafkaValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/**
+ * The configuration of one stage instance (`seda run`), one zod schema per
+ * key. Every key can come from a flag, a `SEDA_*` environment variable or the
+ * `--config` JSON file (that order of precedence), else its default.
+ */
+export const runConfigSchema = z.strictObject({
+  brokers: name,
+  group: name,
+  mode: z.enum(deliveryModes),
+  fromBeginning: z.boolean(),
+  input: name,
+  outputs: z.record(name, name),
+  dlqTopic: name,
+  instances: int(1, 256),
+  maxRestarts: int(0, 1000),
+  stateDir: name,
+  kafka: z.record(name, kafkaValue),
+  commitIntervalMs: int(10, 3_600_000),
+  batchSize: int(1, 100_000),
+  revokeTimeoutMs: int(100, 600_000),
+  shutdownTimeoutMs: int(100, 3_600_000),
+  connectAttempts: int(1, 100),
+  connectBackoffMs: int(0, 60_000),
+  connectTimeoutMs: int(100, 300_000),
+  metricsPort: int(0, 65_535),
+  metricsHost: name,
+  logLevel: z.enum(logLevels),
+});
+
+/** A stage instance's configuration (every key optional: defaults apply where absent). */
+export type RunConfig = Partial<z.infer<typeof runConfigSchema>>;
+/** A key of {@link RunConfig}. */
+export type RunConfigKey = keyof z.infer<typeof runConfigSchema>;
+
+/** How a key is given on the command line and in the environment, and its default. */
+export interface RunConfigField {
+  key: RunConfigKey;
+  /** The flag as commander declares it. */
+  flag: string;
+  /** The environment variable (for `kafka`: a prefix). */
+  env: string;
+  kind: 'string' | 'int' | 'boolean' | 'enum' | 'map';
+  /** The default, or what it is when unset. */
+  defaultValue?: string | number | boolean;
+  defaultText?: string;
+  description: string;
+}
+
+/** Every key: the source of `seda run --help`, `seda config --print` and the README's table. */
+export const runConfigFields: readonly RunConfigField[] = [
+  { key: 'brokers', flag: '--brokers <list>', env: 'SEDA_BROKERS', kind: 'string', defaultText: '.seda/broker.json (seda broker)', description: 'Kafka bootstrap servers, host:port,...' },
+  { key: 'group', flag: '--group <id>', env: 'SEDA_GROUP', kind: 'string', defaultText: 'the stage name', description: 'consumer group' },
+  { key: 'mode', flag: '--mode <mode>', env: 'SEDA_MODE', kind: 'enum', defaultText: 'state if the stage has state, else at-least-once', description: `delivery mode: ${deliveryModes.join(', ')}` },
+  { key: 'fromBeginning', flag: '--from-beginning', env: 'SEDA_FROM_BEGINNING', kind: 'boolean', defaultValue: false, description: 'start partitions with no committed/stored offset at the beginning' },
+  { key: 'input', flag: '--input <topic>', env: 'SEDA_INPUT', kind: 'string', defaultText: "the stage's input topic", description: 'read this topic instead' },
+  { key: 'outputs', flag: '--output <name=topic>', env: 'SEDA_OUTPUTS', kind: 'map', defaultText: "the stage's output topics", description: 'send an output to another topic (flag repeatable; env: name=topic,name=topic)' },
+  { key: 'dlqTopic', flag: '--dlq-topic <topic>', env: 'SEDA_DLQ_TOPIC', kind: 'string', defaultText: '<input>.dlq', description: 'dead-letter topic' },
+  { key: 'instances', flag: '--instances <n>', env: 'SEDA_INSTANCES', kind: 'int', defaultValue: 1, description: 'worker processes in one group (1-256); each is restarted if it dies' },
+  { key: 'maxRestarts', flag: '--max-restarts <n>', env: 'SEDA_MAX_RESTARTS', kind: 'int', defaultValue: 5, description: 'with --instances: restarts allowed per worker (0-1000)' },
+  { key: 'stateDir', flag: '--state-dir <dir>', env: 'SEDA_STATE_DIR', kind: 'string', defaultText: '.seda/state/<group>', description: 'state directory (state and exactly-once modes)' },
+  { key: 'kafka', flag: '--kafka <key=value>', env: 'SEDA_KAFKA_', kind: 'map', defaultText: '{}', description: 'librdkafka property for consumer and producer (flag repeatable; env: SEDA_KAFKA_SASL_PASSWORD=... sets sasl.password)' },
+  { key: 'commitIntervalMs', flag: '--commit-interval <ms>', env: 'SEDA_COMMIT_INTERVAL_MS', kind: 'int', defaultValue: 1000, description: 'commit at least this often (10-3600000)' },
+  { key: 'batchSize', flag: '--batch-size <n>', env: 'SEDA_BATCH_SIZE', kind: 'int', defaultValue: 1000, description: 'max records per consumed batch (1-100000)' },
+  { key: 'revokeTimeoutMs', flag: '--revoke-timeout <ms>', env: 'SEDA_REVOKE_TIMEOUT_MS', kind: 'int', defaultValue: 10_000, description: 'how long a revoke waits for in-flight records (100-600000)' },
+  { key: 'shutdownTimeoutMs', flag: '--shutdown-timeout <ms>', env: 'SEDA_SHUTDOWN_TIMEOUT_MS', kind: 'int', defaultValue: 30_000, description: 'how long a graceful stop waits for in-flight records (100-3600000)' },
+  { key: 'connectAttempts', flag: '--connect-attempts <n>', env: 'SEDA_CONNECT_ATTEMPTS', kind: 'int', defaultValue: 5, description: 'attempts to reach Kafka at start before giving up (1-100)' },
+  { key: 'connectBackoffMs', flag: '--connect-backoff <ms>', env: 'SEDA_CONNECT_BACKOFF_MS', kind: 'int', defaultValue: 1000, description: 'wait before the 2nd attempt; doubles each time, at most 30 s (0-60000)' },
+  { key: 'connectTimeoutMs', flag: '--connect-timeout <ms>', env: 'SEDA_CONNECT_TIMEOUT_MS', kind: 'int', defaultValue: 10_000, description: 'how long one attempt waits for the broker (100-300000)' },
+  { key: 'metricsPort', flag: '--metrics-port <port>', env: 'SEDA_METRICS_PORT', kind: 'int', defaultText: 'off', description: '/metrics, /healthz, /readyz on this port (0: any free port; with --instances N, worker i uses port+i)' },
+  { key: 'metricsHost', flag: '--metrics-host <host>', env: 'SEDA_METRICS_HOST', kind: 'string', defaultValue: '0.0.0.0', description: 'interface the metrics port listens on' },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'SEDA_LOG_LEVEL', kind: 'enum', defaultValue: 'info', description: `log level: ${logLevels.join(', ')}` },
+];
+
+/** Where a value came from. */
+export type ConfigSource = 'flag' | 'env' | 'file' | 'default';
+
+/** What is wrong with one key; `code` is stable for tests and tools. */
+export interface ConfigProblem {
+  code: 'unknown_key' | 'wrong_type' | 'out_of_range' | 'bad_value' | 'unreadable_file' | 'bad_json';
+  /** The key (`kafka.sasl.password` for a map entry); empty for a whole-file problem. */
+  key: string;
+  source: Exclude<ConfigSource, 'default'>;
+  /** The flag, the variable or the file path it came from. */
+  origin: string;
+  message: string;
+}
+
+/** The bad configuration: one error listing every problem. */
+export class ConfigError extends SedaError {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    const lines = problems.map((p) => `  - ${p.key ? `${p.key} ` : ''}(${p.source} ${p.origin}): ${p.message}`);
+    super('SEDA_RUNTIME_CONFIG', `invalid configuration: ${problems.length} problem${problems.length > 1 ? 's' : ''}\n${lines.join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** A resolved configuration: values, and where each one came from. */
+export interface ResolvedConfig {
+  values: RunConfig;
+  /** Per key (map entries as `kafka.<property>`): its source and origin. */
+  sources: { [key: string]: { source: ConfigSource; origin: string } };
+}
+
+/** The raw layers: flags as commander parsed them, the environment, the file path. */
+export interface ConfigInput {
+  flags?: { [key: string]: unknown };
+  env?: NodeJS.ProcessEnv;
+  /** Path of the `--config` JSON file. */
+  file?: string;
+}
+
+type Layer = { values: { [key: string]: unknown }; origins: { [key: string]: string } };
+
+const fieldByKey = new Map(runConfigFields.map((f) => [f.key, f]));
+const envPrefix = 'SEDA_KAFKA_';
+
+/** A string from a flag or the environment, typed like the file's JSON would be. */
+function typed(field: RunConfigField, raw: string): unknown {
+  if (field.kind === 'int') return /^[+-]?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+  if (field.kind === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  return raw;
+}
+
+/** `name=value` pairs into a map; values typed as librdkafka properties when `typedValues`. */
+function pairs(list: string[], key: string, origin: string, problems: ConfigProblem[], source: ConfigProblem['source'], typedValues: boolean): { [k: string]: unknown } {
+  const out: { [k: string]: unknown } = {};
+  for (const pair of list) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) {
+      const shown = isSecretKey(pair) ? '[redacted]' : pair;
+      problems.push({ code: 'bad_value', key, source, origin, message: `"${shown}" is not name=value` });
+      continue;
+    }
+    const k = pair.slice(0, eq).trim();
+    const raw = pair.slice(eq + 1).trim();
+    out[k] = typedValues ? (raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw) : raw;
+  }
+  return out;
+}
+
+function flagLayer(flags: { [key: string]: unknown }, problems: ConfigProblem[]): Layer {
+  const layer: Layer = { values: {}, origins: {} };
+  for (const field of runConfigFields) {
+    const commanderKey = field.key === 'outputs' ? 'output' : flagName(field).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const raw = flags[commanderKey];
+    if (raw === undefined) continue;
+    const origin = flagName(field, true);
+    if (field.kind === 'map') layer.values[field.key] = pairs(raw as string[], field.key, origin, problems, 'flag', field.key === 'kafka');
+    else layer.values[field.key] = typeof raw === 'string' ? typed(field, raw) : raw;
+    layer.origins[field.key] = origin;
+  }
+  return layer;
+}
+
+function envLayer(env: NodeJS.ProcessEnv, problems: ConfigProblem[]): Layer {
+  const layer: Layer = { values: {}, origins: {} };
+  for (const field of runConfigFields) {
+    if (field.key === 'kafka') continue;
+    const raw = env[field.env];
+    if (raw === undefined || raw.trim() === '') continue; // an empty variable is unset
+    layer.values[field.key] = field.kind === 'map' ? pairs(raw.split(','), field.key, field.env, problems, 'env', false) : typed(field, raw);
+    layer.origins[field.key] = field.env;
+  }
+  const kafka: { [k: string]: unknown } = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(envPrefix) || raw === undefined || raw === '') continue;
+    const prop = name.slice(envPrefix.length).toLowerCase().replace(/_/g, '.');
+    Object.assign(kafka, pairs([`${prop}=${raw}`], 'kafka', name, problems, 'env', true));
+    layer.origins[`kafka.${prop}`] = name;
+  }
+  if (Object.keys(kafka).length > 0) layer.values.kafka = kafka;
+  return layer;
+}
+
+function fileLayer(file: string, problems: ConfigProblem[]): Layer {
+  const layer: Layer = { values: {}, origins: {} };
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    problems.push({ code: 'unreadable_file', key: '', source: 'file', origin: path, message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+    return layer;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    // V8's message may quote the text around the error, which may hold a secret: keep its first clause and the position.
+    const message = (err as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const what = message.split(/, "| in JSON at/)[0];
+    let where = '';
+    if (at) {
+      const before = text.slice(0, Number(at[1])).split('\n');
+      where = ` at line ${before.length}, column ${before[before.length - 1].length + 1}`;
+    }
+    problems.push({ code: 'bad_json', key: '', source: 'file', origin: path, message: `not valid JSON: ${what}${where}` });
+    return layer;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    problems.push({ code: 'wrong_type', key: '', source: 'file', origin: path, message: 'the file must hold one JSON object of configuration keys' });
+    return layer;
+  }
+  for (const [k, v] of Object.entries(parsed)) {
+    layer.values[k] = v;
+    layer.origins[k] = path;
+  }
+  return layer;
+}
+
+function flagName(field: RunConfigField, withDashes = false): string {
+  const flag = field.flag.split(' ')[0];
+  return withDashes ? flag : flag.slice(2);
+}
+
+/** Validates one layer with the schema, listing every problem with its key and origin. */
+function validate(layer: Layer, source: ConfigProblem['source'], problems: ConfigProblem[]): void {
+  const result = runConfigSchema.partial().safeParse(layer.values, { reportInput: true });
+  if (result.success) return;
+  for (const issue of result.error.issues) {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+    for (const path of keys) {
+      const key = path.map(String).join('.');
+      const top = String(path[0]);
+      const origin = layer.origins[key] ?? layer.origins[top] ?? source;
+      problems.push({ code: problemCode(issue.code), key, source, origin, message: describe(issue, key, top) });
+    }
+  }
+}
+
+function problemCode(code: string): ConfigProblem['code'] {
+  if (code === 'unrecognized_keys') return 'unknown_key';
+  if (code === 'invalid_type' || code === 'invalid_union') return 'wrong_type';
+  if (code === 'too_small' || code === 'too_big') return 'out_of_range';
+  return 'bad_value';
+}
+
+function describe(issue: z.core.$ZodIssue, key: string, top: string): string {
+  const shown = isSecretKey(key) ? '[redacted]' : JSON.stringify((issue as { input?: unknown }).input);
+  const field = fieldByKey.get(top as RunConfigKey);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const near = runConfigFields.find((f) => f.key.toLowerCase() === key.toLowerCase());
+      return `unknown key${near ? ` (did you mean "${near.key}"?)` : `; known keys: ${runConfigFields.map((f) => f.key).join(', ')}`}`;
+    }
+    case 'invalid_type': {
+      const expected = issue.expected === 'int' || field?.kind === 'int' ? 'a whole number' : issue.expected === 'record' ? 'an object' : issue.expected;
+      return `expected ${expected}, got ${shown}`;
+    }
+    case 'invalid_union':
+      return `expected a string, number or boolean, got ${shown}`;
+    case 'too_small':
+    case 'too_big': {
+      const range = runConfigSchema.shape[top as RunConfigKey];
+      const bounds = 'minValue' in range && range.minValue !== null ? ` (${range.minValue}-${(range as z.ZodNumber).maxValue})` : '';
+      return issue.origin === 'string' ? 'must not be empty' : `out of range${bounds}, got ${shown}`;
+    }
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown}`;
+    default:
+      return `${issue.message}${field ? ` (${field.description})` : ''}`;
+  }
+}
+
+/** The layers merged key by key (maps entry by entry), the first given layer winning. */
+function merge(layers: Array<[Layer, ConfigProblem['source']]>): ResolvedConfig {
+  const values: { [key: string]: unknown } = {};
+  const sources: ResolvedConfig['sources'] = {};
+  for (const [layer, source] of [...layers].reverse()) {
+    for (const [key, value] of Object.entries(layer.values)) {
+      const field = fieldByKey.get(key as RunConfigKey);
+      if (field?.kind === 'map') {
+        const map = (values[key] ??= {}) as { [k: string]: unknown };
+        for (const [k, v] of Object.entries(value as object)) {
+          map[k] = v;
+          sources[`${key}.${k}`] = { source, origin: layer.origins[`${key}.${k}`] ?? layer.origins[key] };
+        }
+      } else {
+        values[key] = value;
+        sources[key] = { source, origin: layer.origins[key] };
+      }
+    }
+  }
+  for (const field of runConfigFields) {
+    if (values[field.key] === undefined && field.defaultValue !== undefined) {
+      values[field.key] = field.defaultValue;
+      sources[field.key] = { source: 'default', origin: 'default' };
+    }
+  }
+  return { values: values as RunConfig, sources };
+}
+
+/**
+ * Resolves a stage instance's configuration: flags > `SEDA_*` environment >
+ * `--config` file > defaults. Validates every layer (unknown keys, types,
+ * ranges, librdkafka properties) and throws one {@link ConfigError} listing
+ * every problem, before anything connects.
+ */
+export function resolveRunConfig(input: ConfigInput): ResolvedConfig {
+  const problems: ConfigProblem[] = [];
+  const file = input.file === undefined ? { values: {}, origins: {} } : fileLayer(input.file, problems);
+  validate(file, 'file', problems);
+  const env = envLayer(input.env ?? process.env, problems);
+  validate(env, 'env', problems);
+  const flags = flagLayer(input.flags ?? {}, problems);
+  validate(flags, 'flag', problems);
+  const resolved = merge([
+    [flags, 'flag'],
+    [env, 'env'],
+    [file, 'file'],
+  ]);
+  const kafka = (resolved.values.kafka ?? {}) as KafkaProperties;
+  const wellTyped = Object.fromEntries(Object.entries(kafka).filter(([, v]) => ['string', 'number', 'boolean'].includes(typeof v)));
+  for (const p of checkKafkaProperties(wellTyped)) {
+    const where = resolved.sources[`kafka.${p.key}`];
+    if (where === undefined || where.source === 'default') continue;
+    problems.push({ code: p.kind === 'unknown' ? 'unknown_key' : 'bad_value', key: `kafka.${p.key}`, source: where.source, origin: where.origin, message: p.message });
+  }
+  const { instances, metricsPort } = resolved.values;
+  if (metricsPort !== undefined && metricsPort > 0 && metricsPort <= 65_535 && instances !== undefined && metricsPort + instances - 1 > 65_535) {
+    const where = resolved.sources.metricsPort as { source: ConfigProblem['source']; origin: string };
+    problems.push({ code: 'out_of_range', key: 'metricsPort', source: where.source, origin: where.origin, message: `with ${instances} instances, ports ${metricsPort}-${metricsPort + instances - 1} exceed 65535` });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return resolved;
+}
+
+/** The configuration with every secret value replaced by `[redacted]` (for logs and `seda config --print`). */
+export function redactConfig(values: RunConfig): RunConfig {
+  return redactValue(values) as RunConfig;
+}
