@@ -47,8 +47,9 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
     return () => {
       for (const [labels, value] of read()) {
         const key = JSON.stringify(labels);
-        const delta = value - (seen.get(key) ?? 0);
-        if (delta > 0) counter.inc(labels, delta);
+        const before = seen.get(key);
+        const delta = value - (before ?? 0);
+        if (delta > 0 || before === undefined) counter.inc(labels, Math.max(0, delta)); // a series shows from the start, at 0
         seen.set(key, value);
       }
     };
@@ -91,12 +92,15 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
   const commits = new Counter({ name: 'seda_commits_total', help: 'Consumer group offset commits confirmed by Kafka.', registers });
   const commitFailures = new Counter({ name: 'seda_commit_failures_total', help: 'Group commits that failed and were left for the next commit (rebalance, broker trouble).', registers });
   const commitDuration = new Histogram({ name: 'seda_commit_duration_seconds', help: 'Time for a group commit to be confirmed.', buckets: latencyBuckets, registers });
-  const stateWrite = new Histogram({
-    name: 'seda_state_write_duration_seconds',
-    help: 'Time to write a batch\'s state changes and offset to the state store (one atomic write).',
-    buckets: latencyBuckets,
-    registers,
-  });
+  const stateful = running.mode === 'state' || running.mode === 'exactly-once';
+  const stateWrite = stateful
+    ? new Histogram({
+        name: 'seda_state_write_duration_seconds',
+        help: 'Time to write a batch\'s state changes and offset to the state store (one atomic write).',
+        buckets: latencyBuckets,
+        registers,
+      })
+    : undefined;
   if (options.stateSizeBytes !== undefined) {
     const read = options.stateSizeBytes;
     new Gauge({
@@ -135,7 +139,7 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
     commitDuration.observe(seconds);
   };
   const onCommitFailed = (): void => commitFailures.inc();
-  const onStateWritten = (_topic: string, _partition: number, seconds: number): void => stateWrite.observe(seconds);
+  const onStateWritten = (_topic: string, _partition: number, seconds: number): void => stateWrite?.observe(seconds);
   const onAssigned = (): void => rebalances.inc({ event: 'assigned' });
   const onRevoked = (partitions: TopicPartition[]): void => {
     rebalances.inc({ event: 'revoked' });

@@ -38,6 +38,8 @@ export interface LevelStateStore extends StateProvider {
   readonly dir: string;
   /** Partitions with stored state or offsets. */
   partitions(): Promise<StoredPartition[]>;
+  /** Stored next offsets per partition (without counting keys, unlike {@link partitions}). */
+  storedOffsets(): Promise<Array<{ topic: string; partition: number; offset: number }>>;
   /** Committed entries of a partition in key order. */
   entries(topic: string, partition: number): AsyncIterable<[string, unknown]>;
   /** Deletes a partition's state and offset (e.g. it moved for good). */
@@ -158,6 +160,14 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
         out.push({ topic, partition: Number(partition), offset: Number(v.toString()), keys });
       }
       return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    },
+    async storedOffsets() {
+      const out: Array<{ topic: string; partition: number; offset: number }> = [];
+      for await (const [k, v] of db.iterator({ gte: `o${SEP}`, lt: `o${SEP}\uffff` })) {
+        const [, topic, partition] = k.split(SEP);
+        out.push({ topic, partition: Number(partition), offset: Number(v.toString()) });
+      }
+      return out;
     },
     async *entries(topic, partition) {
       const prefix = statePrefix(topic, partition);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -154,11 +155,19 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   }
   if (registry !== undefined) {
     health!.attach(running);
-    const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();
+    const dir = store?.dir;
+    const sizeBytes = dir === undefined ? undefined : () => dirSizeBytes(dir);
     createStageMetrics(running, { registry, processMetrics: false, stateSizeBytes: sizeBytes, labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
   }
   if (signals > 0) stop();
   await running.done;
+}
+
+/** Bytes of the files in a directory (a LevelDB store: tables, log, manifest). */
+async function dirSizeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of await readdir(dir)) total += (await stat(`${dir}/${name}`).catch(() => ({ size: 0 }))).size;
+  return total;
 }
 
 /** Forks N `seda run` workers with the same arguments and keeps them running. */
