@@ -78,12 +78,12 @@ export function checkKafkaProperties(props: KafkaProperties): KafkaPropertyProbl
       // A producer's constructor only parses its configuration; nothing connects.
       new Kafka.Producer({ [key]: value });
     } catch (err) {
-      const unknown = /No such configuration property/i.test((err as Error).message);
-      problems.push({
-        key,
-        kind: unknown ? 'unknown' : 'invalid',
-        message: unknown ? `"${key}" is not a librdkafka property` : `librdkafka refuses this value of "${key}"`,
-      });
+      const message = (err as Error).message;
+      const unknown = /No such configuration property/i.test(message);
+      const valueText = String(value);
+      // librdkafka's own words (e.g. "not supported in this build"), never the value: it may be a secret.
+      const said = valueText.length > 0 ? message.split(valueText).join('[value]') : message;
+      problems.push({ key, kind: unknown ? 'unknown' : 'invalid', message: unknown ? `"${key}" is not a librdkafka property` : `librdkafka refuses it: ${said}` });
     }
   }
   return problems;
