@@ -119,3 +119,16 @@ describe('librdkafka log levels', () => {
     expect([0, 1, 2, 3, 4, 5, 6, 7].map(pinoLevelOf)).to.deep.equal(['fatal', 'fatal', 'fatal', 'error', 'warn', 'info', 'info', 'debug']);
   });
 });
+
+describe('configuration docs', () => {
+  it('the README\'s configuration table lists every key with its flag and variable', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { runConfigFields } = await import('../src/config.js');
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
+    for (const f of runConfigFields) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${f.key}\` |`));
+      expect(row, f.key).to.be.a('string');
+      expect(row).to.include(`\`${f.flag.split(' ')[0]}`).and.to.include(f.env === 'SEDA_KAFKA_' ? 'SEDA_KAFKA_<PROPERTY>' : `\`${f.env}\``);
+    }
+  });
+});
