@@ -240,12 +240,19 @@ export async function openChangelog(options: ChangelogOptions): Promise<KafkaCha
     if (options.create === false) {
       throw new SedaError('SEDA_KAFKA_ADMIN', `changelog topic "${topic}" does not exist; create it with ${partitions} partitions and cleanup.policy=compact`);
     }
-    await createTopic(brokers, topic, partitions, { kafka, config: { 'cleanup.policy': 'compact' } });
-    options.log?.info({ changelog: topic, partitions }, 'changelog topic created');
-  } else if (existing !== partitions) {
+    try {
+      await createTopic(brokers, topic, partitions, { kafka, config: { 'cleanup.policy': 'compact' } });
+      options.log?.info({ changelog: topic, partitions }, 'changelog topic created');
+    } catch (err) {
+      // Another instance of the group created it meanwhile.
+      if ((err as SedaError).code !== 'SEDA_KAFKA_TOPIC_EXISTS') throw err;
+    }
+  }
+  const count = existing ?? (await describeTopic(brokers, topic, kafka)).length;
+  if (count !== partitions) {
     throw new SedaError(
       'SEDA_KAFKA_ADMIN',
-      `changelog topic "${topic}" has ${existing} partitions but the input has ${partitions}; a changelog must be partitioned like its input (recreate it, or pass another --group)`,
+      `changelog topic "${topic}" has ${count} partitions but the input has ${partitions}; a changelog must be partitioned like its input (recreate it, or pass another --group)`,
     );
   }
   const changelog = new KafkaChangelog(options);

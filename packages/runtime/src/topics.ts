@@ -2,8 +2,14 @@ import { SedaError, type Logger } from '@seda/core';
 import { listTopics, type KafkaProperties } from '@seda/kafka';
 
 /** Fails with one clear error when a topic the stage reads or writes does not exist. */
-export async function checkTopics(brokers: string, topics: string[], kafka: KafkaProperties | undefined, log: Logger): Promise<void> {
-  const existing = new Set((await listTopics(brokers, kafka)).map((t) => t.name));
+export async function checkTopics(
+  brokers: string,
+  topics: string[],
+  kafka: KafkaProperties | undefined,
+  log: Logger,
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  const existing = new Set((await listTopics(brokers, kafka, options)).map((t) => t.name));
   const missing = [...new Set(topics)].filter((t) => !existing.has(t));
   if (missing.length > 0) {
     throw new SedaError(

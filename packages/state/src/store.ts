@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
 import {
   PartitionOverlay,
@@ -74,6 +75,8 @@ export interface LevelStateStore extends StateProvider {
   readonly dir: string;
   /** Partitions with stored state or offsets, open here or not. */
   partitions(): Promise<StoredPartition[]>;
+  /** Stored next offsets per partition, without counting keys (unlike {@link partitions}); partitions a live process holds are read from a copy. */
+  storedOffsets(): Promise<Array<{ topic: string; partition: number; offset: number }>>;
   /** Committed entries of a partition in key order. */
   entries(topic: string, partition: number): AsyncIterable<[string, unknown]>;
   /** Deletes a partition's state and offset (e.g. it moved for good). */
@@ -123,6 +126,52 @@ function checkOwner(dir: string, owner: StateOwner | undefined): void {
     }
   } else if (owner !== undefined) {
     writeFileSync(file, `${JSON.stringify({ format: 1, stage: owner.stage, group: owner.group })}\n`);
+  }
+}
+
+/** The partition directories under a store's root. */
+async function partitionDirs(root: string): Promise<Array<{ topic: string; partition: number; pdir: string }>> {
+  const out: Array<{ topic: string; partition: number; pdir: string }> = [];
+  for (const t of await readdir(root, { withFileTypes: true })) {
+    if (!t.isDirectory()) continue;
+    for (const q of await readdir(join(root, t.name), { withFileTypes: true })) {
+      if (q.isDirectory() && /^\d+$/.test(q.name)) out.push({ topic: decodeURIComponent(t.name), partition: Number(q.name), pdir: join(root, t.name, q.name) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The stored offset of a partition directory that this process does not hold.
+ * One a live stage holds (LevelDB allows one process) is read from a copy of
+ * its files (LevelDB recovers a copy like a crashed store: the offset is that
+ * of its last complete write).
+ */
+async function readOffsetOf(pdir: string): Promise<number | undefined> {
+  let copy: string | undefined;
+  let db: ClassicLevel<string, Buffer>;
+  try {
+    db = await openPartitionDb(pdir, 0);
+  } catch (err) {
+    if ((err as SedaError).code !== 'SEDA_STATE_LOCKED') throw err;
+    for (let attempt = 1; ; attempt++) {
+      copy = await mkdtemp(join(tmpdir(), 'seda-offsets-'));
+      try {
+        await cp(pdir, copy, { recursive: true, filter: (src) => basename(src) !== 'LOCK' });
+        break;
+      } catch (e) {
+        await rm(copy, { recursive: true, force: true });
+        // A compaction removed a file while it was copied: copy again.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw new SedaError('SEDA_STATE_OPEN', `cannot copy the live store ${pdir}: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    db = await openPartitionDb(copy, 0);
+  }
+  try {
+    return await readOffset(db);
+  } finally {
+    await db.close();
+    if (copy !== undefined) await rm(copy, { recursive: true, force: true });
   }
 }
 
@@ -303,36 +352,39 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     },
     async partitions() {
       const out: StoredPartition[] = [];
-      for (const t of await readdir(dir, { withFileTypes: true })) {
-        if (!t.isDirectory()) continue;
-        const topic = decodeURIComponent(t.name);
-        for (const q of await readdir(join(dir, t.name), { withFileTypes: true })) {
-          if (!q.isDirectory() || !/^\d+$/.test(q.name)) continue;
-          const partition = Number(q.name);
-          const mine = parts.get(`${topic}\u0000${partition}`);
-          if (mine !== undefined) {
-            const db = await mine.db;
-            out.push({ topic, partition, offset: await readOffset(db), keys: await countKeys(db) });
-            continue;
-          }
-          let db: ClassicLevel<string, Buffer>;
-          try {
-            db = await openPartitionDb(join(dir, t.name, q.name), 0);
-          } catch (err) {
-            if ((err as SedaError).code !== 'SEDA_STATE_LOCKED') throw err;
-            out.push({ topic, partition, offset: undefined, keys: 0, inUse: true });
-            continue;
-          }
-          try {
-            const offset = await readOffset(db);
-            const keys = await countKeys(db);
-            if (offset !== undefined || keys > 0) out.push({ topic, partition, offset, keys });
-          } finally {
-            await db.close();
-          }
+      for (const { topic, partition, pdir } of await partitionDirs(dir)) {
+        const mine = parts.get(`${topic}\u0000${partition}`);
+        if (mine !== undefined) {
+          const db = await mine.db;
+          out.push({ topic, partition, offset: await readOffset(db), keys: await countKeys(db) });
+          continue;
+        }
+        let db: ClassicLevel<string, Buffer>;
+        try {
+          db = await openPartitionDb(pdir, 0);
+        } catch (err) {
+          if ((err as SedaError).code !== 'SEDA_STATE_LOCKED') throw err;
+          out.push({ topic, partition, offset: undefined, keys: 0, inUse: true });
+          continue;
+        }
+        try {
+          const offset = await readOffset(db);
+          const keys = await countKeys(db);
+          if (offset !== undefined || keys > 0) out.push({ topic, partition, offset, keys });
+        } finally {
+          await db.close();
         }
       }
       return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    },
+    async storedOffsets() {
+      const out: Array<{ topic: string; partition: number; offset: number }> = [];
+      for (const { topic, partition, pdir } of await partitionDirs(dir)) {
+        const mine = parts.get(`${topic}\u0000${partition}`);
+        const offset = mine !== undefined ? await readOffset(await mine.db) : await readOffsetOf(pdir);
+        if (offset !== undefined) out.push({ topic, partition, offset });
+      }
+      return out;
     },
     async *entries(topic, partition) {
       yield* stateEntries(await part(topic, partition).db, codec);
