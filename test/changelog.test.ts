@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { groupLag } from '@seda/kafka';
 import { createTestTopic, testBroker } from './support/broker.js';
-import { startSeda, waitFor, type SedaProcess } from './support/process.js';
+import { runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
 import { compare, groundTruth, readings, storedWindows } from './support/readings.js';
 import { produceRaw } from './support/topic-io.js';
 
@@ -35,7 +35,8 @@ describe('state follows its partitions through the changelog (real processes, se
     const base = ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'cl-move-g', '--from-beginning', '--batch-size', '200', ...fast];
     const dirA = mkdtempSync(join(tmpdir(), 'seda-machine-a-'));
     const dirB = mkdtempSync(join(tmpdir(), 'seda-machine-b-'));
-    const env = { SEDA_FIXTURE_PAUSE_EVERY: '100', SEDA_FIXTURE_PAUSE_MS: '5' };
+    // Slow (about 2500 records/s), so that B joins and A dies mid-stream.
+    const env = { SEDA_FIXTURE_PAUSE_EVERY: '50', SEDA_FIXTURE_PAUSE_MS: '20' };
     const a = startSeda([...base, '--state-dir', dirA], { env });
     await a.waitForLog((l) => l.msg === 'partitions assigned' && (l.partitions as number[]).length === 4, 60_000, 'A assigned every partition');
     await waitFor(async () => (await lagOf('cl-move-g', input)).reduce((n, l) => n + Math.max(0, l.committed), 0) >= rows.length / 2, 120_000, 'A to process half', 200);
@@ -56,6 +57,19 @@ describe('state follows its partitions through the changelog (real processes, se
     expect(restored(b).every((l) => (l.records as number) > 0)).to.equal(true);
     const mismatches = compare(await storedWindows(dirB, input, 4), groundTruth(rows));
     expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([]);
+
+    // seda state compares each local copy with the changelog: B's is current, A's (left behind) is not.
+    const stateOf = async (dir: string): Promise<string[][]> => {
+      const r = await runSeda(['state', 'hourly', '--state-dir', dir]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('changelog: cl-move-g-hourly-changelog');
+      return r.stdout.trim().split('\n').slice(3).map((l) => l.split('\t'));
+    };
+    const rowsB = await stateOf(dirB);
+    expect(rowsB).to.have.length(4);
+    for (const row of rowsB) expect(row[4], row.join(' ')).to.equal(row[5]);
+    const rowsA = await stateOf(dirA);
+    expect(rowsA.some((row) => /local copy \d+ behind/.test(row[5])), rowsA.map((r) => r.join(' ')).join('\n')).to.equal(true);
   });
 
   it('a state directory deleted between runs is restored from the changelog: nothing reprocessed, every aggregate exact', async () => {

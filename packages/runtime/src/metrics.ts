@@ -10,6 +10,11 @@ export interface StageMetricsOptions {
   processMetrics?: boolean;
   /** Size of the state store in bytes, read at scrape time. */
   stateSizeBytes?: () => Promise<number>;
+  /**
+   * Restores from the changelog, read at scrape time: per partition, records
+   * restored so far (all restores of this process) and records still to read.
+   */
+  restores?: () => Array<{ topic: string; partition: number; restored: number; remaining: number }>;
   /** Labels added to every metric besides `stage` and `group` (e.g. `instance`). */
   labels?: { [name: string]: string };
 }
@@ -101,6 +106,26 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
         registers,
       })
     : undefined;
+  if (options.restores !== undefined) {
+    const read = options.restores;
+    const restored = new Counter({
+      name: 'seda_state_restored_records_total',
+      help: 'Changelog records replayed into the local state store (restores of partitions that moved here or were behind).',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect: () => syncRestored(),
+    });
+    const syncRestored = mirror(restored, () => read().map((r) => [{ topic: r.topic, partition: String(r.partition) }, r.restored]));
+    new Gauge({
+      name: 'seda_state_restore_remaining_records',
+      help: 'Changelog records a restore in progress still has to read (0 when none runs).',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        for (const r of read()) this.set({ topic: r.topic, partition: String(r.partition) }, r.remaining);
+      },
+    });
+  }
   if (options.stateSizeBytes !== undefined) {
     const read = options.stateSizeBytes;
     new Gauge({

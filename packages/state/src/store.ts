@@ -68,6 +68,8 @@ export interface StoredPartition {
   keys: number;
   /** True when another live process holds the partition (offset and keys unknown). */
   inUse?: boolean;
+  /** The changelog offset of the last batch the local state reflects, when written with a changelog. */
+  changelogPosition?: number;
 }
 
 /** The LevelDB state store of a stage: one LevelDB per input partition under one root. */
@@ -127,6 +129,13 @@ function checkOwner(dir: string, owner: StateOwner | undefined): void {
   } else if (owner !== undefined) {
     writeFileSync(file, `${JSON.stringify({ format: 1, stage: owner.stage, group: owner.group })}\n`);
   }
+}
+
+async function describePartition(topic: string, partition: number, db: ClassicLevel<string, Buffer>): Promise<StoredPartition> {
+  const found: StoredPartition = { topic, partition, offset: await readOffset(db), keys: await countKeys(db) };
+  const position = await readNumber(db, CHANGELOG_KEY);
+  if (position !== undefined) found.changelogPosition = position;
+  return found;
 }
 
 /** The partition directories under a store's root. */
@@ -356,7 +365,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
         const mine = parts.get(`${topic}\u0000${partition}`);
         if (mine !== undefined) {
           const db = await mine.db;
-          out.push({ topic, partition, offset: await readOffset(db), keys: await countKeys(db) });
+          out.push(await describePartition(topic, partition, db));
           continue;
         }
         let db: ClassicLevel<string, Buffer>;
@@ -368,9 +377,8 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
           continue;
         }
         try {
-          const offset = await readOffset(db);
-          const keys = await countKeys(db);
-          if (offset !== undefined || keys > 0) out.push({ topic, partition, offset, keys });
+          const found = await describePartition(topic, partition, db);
+          if (found.offset !== undefined || found.keys > 0) out.push(found);
         } finally {
           await db.close();
         }

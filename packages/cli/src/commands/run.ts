@@ -19,7 +19,7 @@ import {
   type RunningStage,
   type RunOptions,
 } from '@seda/runtime';
-import { openStateStore, type LevelStateStore } from '@seda/state';
+import { openStateStore, type LevelStateStore, type RestoreProgress } from '@seda/state';
 import { createLogger } from '../logger.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -145,8 +145,26 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   };
   let store: LevelStateStore | undefined;
   let changelog: KafkaChangelog | undefined;
+  const restores = new Map<string, { topic: string; partition: number; restored: number; remaining: number; read: number }>();
   if (mode === 'state' || mode === 'exactly-once') {
-    const opened = await openStageState(stage, { brokers, group, kafka, log, input: cfg.input ?? stage.input.topic, stateDir: cfg.stateDir, changelog: cfg.changelog !== false });
+    const opened = await openStageState(stage, {
+      brokers,
+      group,
+      kafka,
+      log,
+      input: cfg.input ?? stage.input.topic,
+      stateDir: cfg.stateDir,
+      changelog: cfg.changelog !== false,
+      onRestoreProgress: (p) => {
+        const key = `${p.topic}\u0000${p.partition}`;
+        const r = restores.get(key) ?? { topic: p.topic, partition: p.partition, restored: 0, remaining: 0, read: 0 };
+        // Progress counts the records of the restore in progress; `restored` adds up every restore.
+        r.restored += p.read - r.read;
+        r.read = p.done ? 0 : p.read;
+        r.remaining = p.done ? 0 : p.total - p.read;
+        restores.set(key, r);
+      },
+    });
     store = opened.store;
     options.state = store;
     changelog = opened.changelog;
@@ -163,7 +181,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     health!.attach(running);
     const dir = store?.dir;
     const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();
-    createStageMetrics(running, { registry, processMetrics: false, stateSizeBytes: sizeBytes, labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
+    createStageMetrics(running, { registry, processMetrics: false, stateSizeBytes: sizeBytes, restores: store === undefined ? undefined : () => [...restores.values()], labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
   }
   if (signals > 0) stop();
   try {
@@ -180,7 +198,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
  */
 async function openStageState(
   stage: Stage,
-  o: { brokers: string; group: string; kafka: KafkaProperties; log: Logger; input: string; stateDir?: string; changelog: boolean },
+  o: { brokers: string; group: string; kafka: KafkaProperties; log: Logger; input: string; stateDir?: string; changelog: boolean; onRestoreProgress?: (p: RestoreProgress) => void },
 ): Promise<{ store: LevelStateStore; changelog?: KafkaChangelog }> {
   // The workers of one group share the directory: each partition's store has one owner at a time.
   const dir = resolve(o.stateDir ?? join('.seda', 'state', o.group));
@@ -191,7 +209,7 @@ async function openStageState(
     changelog = await openChangelog({ brokers: o.brokers, topic: `${o.group}-${stage.name}-changelog`, partitions, kafka: o.kafka, log: o.log });
   }
   try {
-    const store = await openStateStore({ dir, codec: stage.state?.codec, log: o.log, owner: { stage: stage.name, group: o.group }, changelog });
+    const store = await openStateStore({ dir, codec: stage.state?.codec, log: o.log, owner: { stage: stage.name, group: o.group }, changelog, onRestoreProgress: o.onRestoreProgress });
     o.log.info({ dir, changelog: changelog?.topic }, 'state store opened');
     return { store, changelog };
   } catch (err) {
