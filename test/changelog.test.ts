@@ -72,6 +72,42 @@ describe('state follows its partitions through the changelog (real processes, se
     expect(rowsA.some((row) => /local copy \d+ behind/.test(row[5])), rowsA.map((r) => r.join(' ')).join('\n')).to.equal(true);
   });
 
+  it('a standby keeps warm copies of the partitions another instance owns: taking them over reads only the newest changelog records', async () => {
+    const input = await createTestTopic('cl-standby-in', 4);
+    const output = await createTestTopic('cl-standby-out', 4);
+    const rows = readings(40_000, 20, 4);
+    await produceRaw(testBroker().bootstrap, input, rows);
+    const base = ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'cl-standby-g', '--from-beginning', '--batch-size', '200', ...fast];
+    const env = { SEDA_FIXTURE_PAUSE_EVERY: '50', SEDA_FIXTURE_PAUSE_MS: '20' };
+    const a = startSeda([...base, '--state-dir', mkdtempSync(join(tmpdir(), 'seda-owner-'))], { env });
+    await a.waitForLog((l) => l.msg === 'partitions assigned' && (l.partitions as number[]).length === 4, 60_000, 'A assigned every partition');
+    const dirB = mkdtempSync(join(tmpdir(), 'seda-standby-'));
+    const b = startSeda([...base, '--state-dir', dirB, '--standby'], { env });
+    const ownedByB = (await b.waitForLog((l) => l.msg === 'partitions assigned', 60_000, 'B assigned')) as { partitions: number[] };
+    // Let a standby round or two run while A keeps processing its partitions.
+    await b.waitForLog((l) => l.msg === 'standby: keeping warm copies of partitions owned elsewhere', 30_000, 'standby started');
+    await new Promise((r) => setTimeout(r, 7000));
+    const beforeKill = b.logs().length;
+    a.kill('SIGKILL');
+    await a.exited(10_000);
+    await b.waitForLog((l) => l.msg === 'partitions assigned' && (l.partitions as number[]).length === 4, 60_000, 'B to take every partition');
+    await waitFor(() => drained('cl-standby-g', input, 4), 120_000, 'B to drain the input', 300);
+    b.kill('SIGTERM');
+    expect((await b.exited(60_000)).code).to.equal(0);
+
+    // Every partition B took over was restored from where its warm copy stood, not from the changelog's start.
+    const takenOver = [0, 1, 2, 3].filter((p) => !ownedByB.partitions.includes(p));
+    const warmed = b.logs().slice(0, beforeKill).filter((l) => l.msg === 'partition state restored') as Array<{ changelog: string }>;
+    for (const p of takenOver) expect(warmed.some((l) => l.changelog.endsWith(`/${p}`)), `partition ${p} warmed before the kill`).to.equal(true);
+    const takeovers = b.logs().slice(beforeKill).filter((l) => l.msg === 'restoring partition state from the changelog') as Array<{ changelog: string; from: number }>;
+    for (const p of takenOver) {
+      const restore = takeovers.find((l) => l.changelog.endsWith(`/${p}`));
+      if (restore !== undefined) expect(restore.from, `partition ${p}`).to.be.above(0);
+    }
+    const mismatches = compare(await storedWindows(dirB, input, 4), groundTruth(rows));
+    expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([]);
+  });
+
   it('a state directory deleted between runs is restored from the changelog: nothing reprocessed, every aggregate exact', async () => {
     const input = await createTestTopic('cl-lost-in', 2);
     const output = await createTestTopic('cl-lost-out', 2);

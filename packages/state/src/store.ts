@@ -87,6 +87,14 @@ export interface LevelStateStore extends StateProvider {
   sizeBytes(): Promise<number>;
   /** The local changelog position of a partition (the marker its state reflects), if any. */
   changelogPosition(topic: string, partition: number): Promise<number | undefined>;
+  /**
+   * Standby work: brings the local copy of a partition this process does not
+   * own up to date with the changelog, without keeping it open, so taking the
+   * partition over later needs only the newest records. False when there is
+   * nothing to do here: no changelog, the partition is processed here, or
+   * another local process holds it.
+   */
+  warm(topic: string, partition: number): Promise<boolean>;
 }
 
 /** The file naming a state directory's owner. */
@@ -347,6 +355,24 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       parts.get(`${topic}\u0000${partition}`)?.overlay.pending.splice(0);
     },
     release,
+    async warm(topic, partition) {
+      if (changelog === undefined || closed || parts.has(`${topic}\u0000${partition}`)) return false;
+      const pdir = partitionDir(dir, topic, partition);
+      mkdirSync(pdir, { recursive: true });
+      let db: ClassicLevel<string, Buffer>;
+      try {
+        db = await openPartitionDb(pdir, 0);
+      } catch (err) {
+        if ((err as SedaError).code === 'SEDA_STATE_LOCKED') return false;
+        throw err;
+      }
+      try {
+        await syncWithChangelog({ db, io: changelog, topic, partition, epoch: randomUUID(), log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+      } finally {
+        await db.close();
+      }
+      return true;
+    },
     async changelogPosition(topic, partition) {
       return readNumber(await part(topic, partition).db, CHANGELOG_KEY);
     },

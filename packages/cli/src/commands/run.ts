@@ -19,7 +19,7 @@ import {
   type RunningStage,
   type RunOptions,
 } from '@seda/runtime';
-import { openStateStore, type LevelStateStore, type RestoreProgress } from '@seda/state';
+import { openStateStore, startStandby, type LevelStateStore, type RestoreProgress } from '@seda/state';
 import { createLogger } from '../logger.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -82,15 +82,18 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   let running: RunningStage | undefined;
   let health: StageHealth | undefined;
   let closeChangelog: () => Promise<void> | undefined = () => undefined;
+  let stopStandby: () => Promise<void> = async () => {};
   let signals = 0;
   const stop = (): void => {
-    running!.stop().then(
-      async () => {
-        await closeChangelog();
-        process.exit(0);
-      },
-      () => process.exit(1),
-    );
+    stopStandby()
+      .then(() => running!.stop())
+      .then(
+        async () => {
+          await closeChangelog();
+          process.exit(0);
+        },
+        () => process.exit(1),
+      );
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
@@ -183,10 +186,20 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();
     createStageMetrics(running, { registry, processMetrics: false, stateSizeBytes: sizeBytes, restores: store === undefined ? undefined : () => [...restores.values()], labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
   }
+  if (cfg.standby === true) {
+    if (store === undefined || changelog === undefined) {
+      log.warn('--standby needs a stateful stage with a changelog; no standby copies are kept');
+    } else {
+      const topic = cfg.input ?? stage.input.topic;
+      const partitions = (await describeTopic(brokers, topic, kafka)).length;
+      stopStandby = startStandby({ store, topic, partitions, log });
+    }
+  }
   if (signals > 0) stop();
   try {
     await running.done;
   } finally {
+    await stopStandby();
     await changelog?.close().catch((err: unknown) => log.warn({ err }, 'closing the changelog failed'));
   }
 }
