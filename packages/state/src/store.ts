@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
 import {
   PartitionOverlay,
@@ -17,14 +16,9 @@ import {
   type StateProvider,
 } from '@seda/core';
 import { markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
-import { CHANGELOG_KEY, countKeys, OFFSET_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
+import { CHANGELOG_KEY, OFFSET_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
 import { syncWithChangelog, type RestoreProgress } from './restore.js';
-
-/** Who a state directory belongs to: one stage in one consumer group. */
-export interface StateOwner {
-  stage: string;
-  group: string;
-}
+import { checkOwner, describePartition, partitionDir, partitionDirs, readOffsetOf, type StateOwner, type StoredPartition } from './layout.js';
 
 /** Options of {@link openStateStore}. */
 export interface StateStoreOptions {
@@ -60,17 +54,6 @@ export interface StateStoreOptions {
   warmRetentionMs?: number;
 }
 
-/** A partition's stored offset and key count. */
-export interface StoredPartition {
-  topic: string;
-  partition: number;
-  offset: number | undefined;
-  keys: number;
-  /** True when another live process holds the partition (offset and keys unknown). */
-  inUse?: boolean;
-  /** The changelog offset of the last batch the local state reflects, when written with a changelog. */
-  changelogPosition?: number;
-}
 
 /** The LevelDB state store of a stage: one LevelDB per input partition under one root. */
 export interface LevelStateStore extends StateProvider {
@@ -97,9 +80,6 @@ export interface LevelStateStore extends StateProvider {
   warm(topic: string, partition: number): Promise<boolean>;
 }
 
-/** The file naming a state directory's owner. */
-export const ownerFile = 'seda-state.json';
-
 interface OpenPartition {
   readonly dir: string;
   /** Opened, and in line with the changelog when there is one. */
@@ -109,87 +89,6 @@ interface OpenPartition {
   readonly overlay: PartitionOverlay<unknown>;
   /** The last commit of this partition; the next waits for it, release waits for it. */
   writing: Promise<void>;
-}
-
-const partitionDir = (root: string, topic: string, partition: number): string => join(root, encodeURIComponent(topic), String(partition));
-
-function checkOwner(dir: string, owner: StateOwner | undefined): void {
-  if (existsSync(join(dir, 'CURRENT'))) {
-    throw new SedaError(
-      'SEDA_STATE_OPEN',
-      `state directory ${dir} holds a single LevelDB from an older seda layout; move it away (the stage rebuilds its state from the input) or pass another --state-dir`,
-    );
-  }
-  const file = join(dir, ownerFile);
-  if (existsSync(file)) {
-    let recorded: Partial<StateOwner>;
-    try {
-      recorded = JSON.parse(readFileSync(file, 'utf8')) as Partial<StateOwner>;
-    } catch (err) {
-      throw new SedaError('SEDA_STATE_CORRUPT', `state directory ${dir}: ${ownerFile} is not readable JSON (${(err as Error).message}); fix or delete that file`, { cause: err });
-    }
-    if (owner !== undefined && (recorded.stage !== owner.stage || recorded.group !== owner.group)) {
-      throw new SedaError(
-        'SEDA_STATE_OWNER',
-        `state directory ${dir} belongs to stage "${recorded.stage}" in group "${recorded.group}", not stage "${owner.stage}" in group "${owner.group}"; give this stage its own --state-dir`,
-      );
-    }
-  } else if (owner !== undefined) {
-    writeFileSync(file, `${JSON.stringify({ format: 1, stage: owner.stage, group: owner.group })}\n`);
-  }
-}
-
-async function describePartition(topic: string, partition: number, db: ClassicLevel<string, Buffer>): Promise<StoredPartition> {
-  const found: StoredPartition = { topic, partition, offset: await readOffset(db), keys: await countKeys(db) };
-  const position = await readNumber(db, CHANGELOG_KEY);
-  if (position !== undefined) found.changelogPosition = position;
-  return found;
-}
-
-/** The partition directories under a store's root. */
-async function partitionDirs(root: string): Promise<Array<{ topic: string; partition: number; pdir: string }>> {
-  const out: Array<{ topic: string; partition: number; pdir: string }> = [];
-  for (const t of await readdir(root, { withFileTypes: true })) {
-    if (!t.isDirectory()) continue;
-    for (const q of await readdir(join(root, t.name), { withFileTypes: true })) {
-      if (q.isDirectory() && /^\d+$/.test(q.name)) out.push({ topic: decodeURIComponent(t.name), partition: Number(q.name), pdir: join(root, t.name, q.name) });
-    }
-  }
-  return out;
-}
-
-/**
- * The stored offset of a partition directory that this process does not hold.
- * One a live stage holds (LevelDB allows one process) is read from a copy of
- * its files (LevelDB recovers a copy like a crashed store: the offset is that
- * of its last complete write).
- */
-async function readOffsetOf(pdir: string): Promise<number | undefined> {
-  let copy: string | undefined;
-  let db: ClassicLevel<string, Buffer>;
-  try {
-    db = await openPartitionDb(pdir, 0);
-  } catch (err) {
-    if ((err as SedaError).code !== 'SEDA_STATE_LOCKED') throw err;
-    for (let attempt = 1; ; attempt++) {
-      copy = await mkdtemp(join(tmpdir(), 'seda-offsets-'));
-      try {
-        await cp(pdir, copy, { recursive: true, filter: (src) => basename(src) !== 'LOCK' });
-        break;
-      } catch (e) {
-        await rm(copy, { recursive: true, force: true });
-        // A compaction removed a file while it was copied: copy again.
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw new SedaError('SEDA_STATE_OPEN', `cannot copy the live store ${pdir}: ${(e as Error).message}`, { cause: e });
-      }
-    }
-    db = await openPartitionDb(copy, 0);
-  }
-  try {
-    return await readOffset(db);
-  } finally {
-    await db.close();
-    if (copy !== undefined) await rm(copy, { recursive: true, force: true });
-  }
 }
 
 /**
