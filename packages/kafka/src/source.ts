@@ -98,6 +98,9 @@ export class KafkaSource extends Readable {
         'enable.auto.offset.store': options.autoCommit === true,
         'partition.assignment.strategy': cooperative ? 'cooperative-sticky' : 'range,roundrobin',
         'queued.max.messages.kbytes': 16384,
+        // librdkafka's default (1000 ms) idles a fast reader for up to a second each time its
+        // fetch queue fills: with it, consume tops out near queued.min.messages per second.
+        'fetch.queue.backoff.ms': 20,
         'allow.auto.create.topics': false,
         'socket.keepalive.enable': true,
         ...options.kafka,
