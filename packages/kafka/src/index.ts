@@ -1,7 +1,9 @@
 export { kafkaErrorCodes, type KafkaErrorCode } from './errors.js';
 export { resolveBrokers, parseKafkaProperties, readBrokerFile, brokerFile, type KafkaProperties, type BrokerFile } from './config.js';
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
-export { KafkaSource, type KafkaSourceOptions, type TopicPartition, type TopicPartitionOffset } from './source.js';
+export { KafkaSource, type KafkaSourceOptions } from './source.js';
+export { type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';
+export { detectRetentionLoss, retentionLosses, type RetentionLoss } from './retention.js';
 export { KafkaSink, type KafkaSinkOptions } from './sink.js';
 export {
   listTopics,
@@ -9,6 +11,7 @@ export {
   groupLag,
   createTopic,
   waitForTopic,
+  requireTopics,
   embeddedControl,
   type TopicInfo,
   type PartitionInfo,

@@ -58,14 +58,18 @@ export class KafkaSink extends Writable {
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     const idempotent = options.idempotent ?? true;
-    this.producer = new Kafka.Producer({
+    const conf: Kafka.ProducerGlobalConfig & { partitioner?: string } = {
       'bootstrap.servers': options.brokers,
       dr_cb: true,
       'enable.idempotence': idempotent,
       'linger.ms': 5,
+      // The Java client's (and KafkaJS's) key hashing, so a key lands on the same
+      // partition whichever of them produced it (librdkafka's default is CRC32).
+      partitioner: 'murmur2_random',
       'socket.keepalive.enable': true,
       ...options.kafka,
-    });
+    };
+    this.producer = new Kafka.Producer(conf);
     this.producer.on('delivery-report', (err, report) => this.#onReport(err, report));
     this.producer.on('event.error', (err: Kafka.LibrdKafkaError) => this.#log.warn({ err }, 'producer error (librdkafka retries)'));
   }

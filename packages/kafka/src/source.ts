@@ -2,17 +2,10 @@ import { Readable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type InputBatch, type Logger, type RawRecord } from '@seda/core';
 import type { KafkaProperties } from './config.js';
+import { startAboveLogStart } from './retention.js';
+import { tpKey, type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';
 
-/** A topic partition. */
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
-
-/** A topic partition with an offset (-2: beginning, -1: end). */
-export interface TopicPartitionOffset extends TopicPartition {
-  offset: number;
-}
+export type { TopicPartition, TopicPartitionOffset } from './topic-partition.js';
 
 /** Options of {@link KafkaSource}. */
 export interface KafkaSourceOptions {
@@ -38,6 +31,8 @@ export interface KafkaSourceOptions {
   log?: Logger;
   /** Connect timeout. Default 15 s. */
   connectTimeoutMs?: number;
+  /** Bound of each query of the assignment's retention check (committed offsets, log start). Default 5 s. */
+  queryTimeoutMs?: number;
 }
 
 const ERR_ASSIGN = -175;
@@ -55,7 +50,6 @@ const FATAL_COMMIT_ERRORS: ReadonlySet<number> = new Set([
   ERRORS.ERR_OFFSET_METADATA_TOO_LARGE,
   ERRORS.ERR_INVALID_COMMIT_OFFSET_SIZE,
 ]);
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
  * A Readable of {@link InputBatch} chunks over node-rdkafka's KafkaConsumer.
@@ -66,6 +60,11 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
  * per message, so waiting inside a large batch would hold a trickle of
  * records back.) While downstream does not read, nothing is consumed and
  * librdkafka's bounded fetch queue stops fetching: real backpressure.
+ *
+ * On assignment, a partition whose start offset is below the log start (the
+ * reader fell behind retention) starts at the log start, never at the end
+ * (which is what librdkafka's `auto.offset.reset=latest` would do): the loss
+ * is logged and emitted as `retention-loss` (`RetentionLoss[]`).
  */
 export class KafkaSource extends Readable {
   readonly consumer: Kafka.KafkaConsumer;
@@ -74,6 +73,7 @@ export class KafkaSource extends Readable {
   readonly #assigned = new Map<string, TopicPartition>();
   readonly #batchSize: number;
   readonly #idleWaitMs: number;
+  #consumed = 0;
   #connected = false;
   #consuming = false;
   #wantMore = false;
@@ -167,6 +167,11 @@ export class KafkaSource extends Readable {
     } else waiter.resolve();
   }
 
+  /** Records taken from librdkafka so far (pushed downstream, or buffered in this stream until read). */
+  get consumedRecords(): number {
+    return this.#consumed;
+  }
+
   /** Partitions assigned now. */
   assignment(): TopicPartition[] {
     return [...this.#assigned.values()];
@@ -189,6 +194,7 @@ export class KafkaSource extends Readable {
         if (err.code === ERR_ASSIGN) {
           const starts = (await this.#options.onAssign?.(partitions)) ?? undefined;
           const byKey = new Map((starts ?? []).map((s) => [tpKey(s.topic, s.partition), s.offset]));
+          await this.#startAboveLogStart(partitions, byKey);
           const withOffsets = partitions.map((p) => {
             const offset = byKey.get(tpKey(p.topic, p.partition));
             return offset === undefined ? p : { ...p, offset };
@@ -213,6 +219,20 @@ export class KafkaSource extends Readable {
         if (this.consumer.isConnected()) this.destroy(e as Error);
       }
     });
+  }
+
+  /** Moves partitions that fell behind retention to the log start (in `starts`) and reports the loss. */
+  async #startAboveLogStart(partitions: TopicPartition[], starts: Map<string, number>): Promise<void> {
+    try {
+      const losses = await startAboveLogStart(this.consumer, partitions, starts, this.#options.queryTimeoutMs ?? 5000);
+      if (losses.length > 0) {
+        this.#log.warn({ losses }, 'records lost to retention: these partitions start at the log start, past offsets deleted before this group read them');
+        this.emit('retention-loss', losses);
+      }
+    } catch (err) {
+      // Best effort: with a broker down the partitions start as they would have.
+      this.#log.debug({ err }, 'retention check skipped');
+    }
   }
 
   override _read(): void {
@@ -290,6 +310,7 @@ export class KafkaSource extends Readable {
   }
 
   #batch(topic: string, partition: number, records: RawRecord[]): InputBatch {
+    this.#consumed += records.length;
     return { topic, partition, records, nextOffset: records[records.length - 1].offset + 1 };
   }
 
