@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { InputBatch, RawRecord } from '@seda/core';
-import { KafkaSource } from '@seda/kafka';
+import { KafkaSource, requireTopics, type RetentionLoss } from '@seda/kafka';
 import { connection, intOption, withConnection } from '../options.js';
 
 function headersOf(r: RawRecord): { [key: string]: string } {
@@ -22,16 +22,25 @@ export function registerConsumeCommand(program: Command): void {
         topic: string,
         flags: { group?: string; fromBeginning?: boolean; max?: string; timeout?: string; json?: boolean; brokers?: string; kafka?: string[] },
       ) => {
-        const { brokers, kafka } = connection(flags);
         const max = intOption(flags.max, '--max', 1);
         const idleMs = intOption(flags.timeout, '--timeout', 1);
+        const { brokers, kafka } = connection(flags);
+        await requireTopics(brokers, [topic], kafka);
         const named = flags.group !== undefined;
+        const groupId = flags.group ?? `seda-consume-${process.pid}-${Date.now()}`;
         const source = new KafkaSource({
           brokers,
-          groupId: flags.group ?? `seda-consume-${process.pid}-${Date.now()}`,
+          groupId,
           topics: [topic],
           kafka,
           fromBeginning: flags.fromBeginning === true,
+        });
+        source.on('retention-loss', (losses: RetentionLoss[]) => {
+          for (const l of losses) {
+            process.stderr.write(
+              `warning: ${l.lost} records of ${l.topic}/${l.partition} were deleted by retention before group "${groupId}" read them (committed offset ${l.from}, log start ${l.logStart}); reading from ${l.logStart}\n`,
+            );
+          }
         });
         await source.connect();
         const positions = new Map<number, number>();

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { OutgoingMessage, OutputBatch } from '@seda/core';
-import { KafkaSink } from '@seda/kafka';
+import { KafkaSink, requireTopics } from '@seda/kafka';
 import { connection, intOption, withConnection } from '../options.js';
 
 const BATCH = 1000;
@@ -22,9 +22,13 @@ export function registerProduceCommand(program: Command): void {
     .option('--key-delimiter <c>', 'split each line into key and value at the first <c>')
     .option('--partition <n>', 'produce to this partition (default: by key)')
     .action(async (topic: string, flags: { keyDelimiter?: string; partition?: string; brokers?: string; kafka?: string[] }) => {
-      const { brokers, kafka } = connection(flags);
       const partition = intOption(flags.partition, '--partition', 0);
       if (flags.keyDelimiter === '') throw new Error('--key-delimiter must not be empty');
+      const { brokers, kafka } = connection(flags);
+      const partitions = (await requireTopics(brokers, [topic], kafka)).get(topic)!;
+      if (partition !== undefined && partition >= partitions) {
+        throw new Error(`--partition ${partition} does not exist: topic "${topic}" has ${partitions} partition${partitions === 1 ? '' : 's'} (0..${partitions - 1})`);
+      }
       let delivered = 0;
       let sent = 0;
       const sink = new KafkaSink({ brokers, kafka, onDelivered: (b) => (delivered += b.messages.length) });
