@@ -1,6 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
-import { readBrokerFile, type KafkaProperties } from './config.js';
+import { readBrokerFile, splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** A topic and its partition count. */
 export interface TopicInfo {
@@ -37,15 +37,16 @@ const wrap = (what: string, brokers: string, err: unknown): SedaError =>
 
 /** Runs `fn` with a connected metadata-only consumer (of `group` when given), then disconnects. */
 async function withConsumer<T>(brokers: string, kafka: KafkaProperties | undefined, group: string | undefined, fn: (c: Kafka.KafkaConsumer) => Promise<T>): Promise<T> {
+  const { global, topic } = splitKafkaProperties(kafka);
   const consumer = new Kafka.KafkaConsumer(
     {
       'bootstrap.servers': brokers,
       'group.id': group ?? `seda-admin-${process.pid}`,
       'enable.auto.commit': false,
       'allow.auto.create.topics': false,
-      ...kafka,
+      ...global,
     },
-    {},
+    topic,
   );
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
   try {
@@ -177,7 +178,7 @@ export async function createTopic(
     await waitForTopic(brokers, name, 10_000, options.kafka);
     return;
   }
-  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, ...options.kafka });
+  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, ...splitKafkaProperties(options.kafka).global });
   try {
     await new Promise<void>((resolve, reject) =>
       admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: replication, config: options.config ?? {} }, 30_000, (err) => {

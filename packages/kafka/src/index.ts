@@ -1,5 +1,5 @@
 export { kafkaErrorCodes, type KafkaErrorCode } from './errors.js';
-export { resolveBrokers, parseKafkaProperties, readBrokerFile, brokerFile, type KafkaProperties, type BrokerFile } from './config.js';
+export { resolveBrokers, parseKafkaProperties, splitKafkaProperties, readBrokerFile, brokerFile, type KafkaProperties, type BrokerFile } from './config.js';
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
 export { KafkaSource, type KafkaSourceOptions } from './source.js';
 export { type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type Logger, type OutputBatch } from '@seda/core';
-import type { KafkaProperties } from './config.js';
+import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** Options of {@link KafkaSink}. */
 export interface KafkaSinkOptions {
@@ -58,18 +58,23 @@ export class KafkaSink extends Writable {
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     const idempotent = options.idempotent ?? true;
-    const conf: Kafka.ProducerGlobalConfig & { partitioner?: string } = {
-      'bootstrap.servers': options.brokers,
-      dr_cb: true,
-      'enable.idempotence': idempotent,
-      'linger.ms': 5,
-      // The Java client's (and KafkaJS's) key hashing, so a key lands on the same
-      // partition whichever of them produced it (librdkafka's default is CRC32).
-      partitioner: 'murmur2_random',
-      'socket.keepalive.enable': true,
-      ...options.kafka,
-    };
-    this.producer = new Kafka.Producer(conf);
+    const { global, topic } = splitKafkaProperties(options.kafka);
+    this.producer = new Kafka.Producer(
+      {
+        'bootstrap.servers': options.brokers,
+        dr_cb: true,
+        'enable.idempotence': idempotent,
+        'linger.ms': 5,
+        'socket.keepalive.enable': true,
+        ...global,
+      },
+      {
+        // The Java client's (and KafkaJS's) key hashing, so a key lands on the same
+        // partition whichever of them produced it (librdkafka's default is CRC32).
+        partitioner: 'murmur2_random',
+        ...topic,
+      } as Kafka.ProducerTopicConfig,
+    );
     this.producer.on('delivery-report', (err, report) => this.#onReport(err, report));
     this.producer.on('event.error', (err: Kafka.LibrdKafkaError) => this.#log.warn({ err }, 'producer error (librdkafka retries)'));
   }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type InputBatch, type Logger, type RawRecord } from '@seda/core';
-import type { KafkaProperties } from './config.js';
+import { splitKafkaProperties, type KafkaProperties } from './config.js';
 import { startAboveLogStart } from './retention.js';
 import { tpKey, type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';
 
@@ -90,6 +90,7 @@ export class KafkaSource extends Readable {
     this.#batchSize = options.batchSize ?? 1000;
     this.#idleWaitMs = options.idleWaitMs ?? 100;
     const cooperative = options.assignmentStrategy === 'cooperative-sticky';
+    const { global, topic } = splitKafkaProperties(options.kafka);
     this.consumer = new Kafka.KafkaConsumer(
       {
         'bootstrap.servers': options.brokers,
@@ -103,11 +104,11 @@ export class KafkaSource extends Readable {
         'fetch.queue.backoff.ms': 20,
         'allow.auto.create.topics': false,
         'socket.keepalive.enable': true,
-        ...options.kafka,
+        ...global,
         rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
         offset_commit_cb: (err: Kafka.LibrdKafkaError | undefined) => this.#onCommitted(err),
       },
-      { 'auto.offset.reset': options.fromBeginning ? 'earliest' : 'latest' },
+      { 'auto.offset.reset': options.fromBeginning ? 'earliest' : 'latest', ...topic },
     );
     this.consumer.on('event.error', (err: Kafka.LibrdKafkaError) => this.#log.warn({ err }, 'consumer error (librdkafka retries)'));
   }
