@@ -1,6 +1,7 @@
-import { startBroker, type EmbeddedBroker } from '@seda/kafka';
+import { serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
 
 let broker: EmbeddedBroker | undefined;
+let control: Promise<ControlServer> | undefined;
 let counter = 0;
 
 /** Starts the run's shared embedded broker (called by the root hook). */
@@ -14,6 +15,9 @@ export async function startTestBroker(): Promise<EmbeddedBroker> {
 export async function stopTestBroker(): Promise<void> {
   const b = broker;
   broker = undefined;
+  const c = control;
+  control = undefined;
+  await (await c)?.close();
   await b?.stop(5000);
 }
 
@@ -21,6 +25,16 @@ export async function stopTestBroker(): Promise<void> {
 export function testBroker(): EmbeddedBroker {
   if (!broker) throw new Error('the embedded test broker is not running (root hook test/hooks/root-hooks.ts)');
   return broker;
+}
+
+/**
+ * The URL of a control channel serving the shared broker (started on first
+ * use), for `seda` processes that create topics: pass it to them as
+ * `SEDA_BROKER_CONTROL` (the mock has no CreateTopics API).
+ */
+export async function testBrokerControl(): Promise<string> {
+  control ??= serveControl(testBroker());
+  return (await control).url;
 }
 
 /** A topic name unique to this run. */
