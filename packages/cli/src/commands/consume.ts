@@ -46,20 +46,31 @@ export function registerConsumeCommand(program: Command): void {
         const positions = new Map<number, number>();
         let count = 0;
         let lastRecord = Date.now();
-        let done = false;
-        const finish = async (): Promise<void> => {
-          if (done) return;
-          done = true;
-          clearInterval(idle);
-          source.pause();
-          if (named) await source.commit([...positions].map(([partition, offset]) => ({ topic, partition, offset }))).catch(() => {});
-          await source.close(10_000);
-        };
+        let finished: Promise<number> | undefined;
+        /** Commits what was printed (named group), closes; resolves with the exit code. */
+        const finish = (): Promise<number> =>
+          (finished ??= (async () => {
+            clearInterval(idle);
+            source.pause();
+            let code = 0;
+            if (named && positions.size > 0) {
+              try {
+                await source.commit([...positions].map(([partition, offset]) => ({ topic, partition, offset })));
+              } catch (err) {
+                // The records were printed but the group will read them again: say so, never silently.
+                process.stderr.write(`error: committing the offsets of group "${groupId}" failed (${(err as Error).message}); its next consume repeats these records\n`);
+                code = 1;
+              }
+            }
+            await source.close(10_000);
+            return code;
+          })());
+        const exitAfterFinish = (): void => void finish().then((code) => process.exit(code));
         const idle = setInterval(() => {
-          if (idleMs !== undefined && Date.now() - lastRecord >= idleMs) void finish().then(() => process.exit(0));
+          if (idleMs !== undefined && Date.now() - lastRecord >= idleMs) exitAfterFinish();
         }, Math.min(200, idleMs ?? 200));
-        process.once('SIGINT', () => void finish().then(() => process.exit(0)));
-        process.once('SIGTERM', () => void finish().then(() => process.exit(0)));
+        process.once('SIGINT', exitAfterFinish);
+        process.once('SIGTERM', exitAfterFinish);
         for await (const batch of source as AsyncIterable<InputBatch>) {
           lastRecord = Date.now();
           let records = batch.records;
@@ -85,9 +96,9 @@ export function registerConsumeCommand(program: Command): void {
           if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
           if (max !== undefined && count >= max) break;
         }
-        await finish();
+        const code = await finish();
         await new Promise<void>((r) => process.stdout.write('', () => r()));
-        process.exit(0);
+        process.exit(code);
       },
     );
 }
