@@ -52,9 +52,11 @@ describe('Kafka round trips (embedded broker)', function () {
     const topic = await createTestTopic('backpressure', 4);
     const total = 40_000;
     const valueBytes = 250;
-    // Fixed-size records, so bytes = records x size; small producer batches, so one fetch (one batch per partition on the mock) is small.
+    // Fixed-size records, so bytes = records x size; small producer batches, so one fetch (one batch per partition on the mock) is small;
+    // spread evenly, so no partition goes over what the mock keeps (~5 MiB).
     const value = (i: number): string => String(i).padStart(valueBytes, '0');
-    expect(await produceWithSink(brokers, topic, total, { value, kafka: { 'batch.size': 32_768 } })).to.equal(total);
+    expect(await produceWithSink(brokers, topic, total, { value, partition: (i) => i % 4, kafka: { 'batch.size': 32_768 } })).to.equal(total);
+    expect(await recordsInTopic(brokers, topic), 'records in the log').to.equal(total);
 
     const queuedKBytes = 256;
     const batchSize = 200;
@@ -103,7 +105,7 @@ describe('Kafka round trips (embedded broker)', function () {
       const release = held!;
       held = undefined;
       for (const cb of release) cb();
-      await waitFor(() => received.length >= total, 30_000, `all ${total} records after downstream reads again (got ${received.length})`);
+      await waitFor(() => received.length >= total, 30_000, `all ${total} records after downstream reads again`);
       await new Promise((r) => setTimeout(r, 300));
       expect(exactlyOnce(received, range(total).map((_, i) => value(i)))).to.deep.equal({ missing: [], duplicated: [], unexpected: [] });
     } finally {

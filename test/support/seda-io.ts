@@ -18,7 +18,12 @@ export async function produceWithSink(
   brokers: string,
   topic: string,
   count: number,
-  options: { key?: (i: number) => string | null; value?: (i: number) => string; kafka?: KafkaProperties; pauseMs?: number; onBatch?: (sent: number) => void } = {},
+  options: {
+    key?: (i: number) => string | null;
+    value?: (i: number) => string;
+    /** The partition of record `i` (default: by key, or sticky when there is none). */
+    partition?: (i: number) => number;
+    kafka?: KafkaProperties; pauseMs?: number; onBatch?: (sent: number) => void } = {},
 ): Promise<number> {
   let delivered = 0;
   const sink = new KafkaSink({ brokers, kafka: options.kafka, onDelivered: (b) => (delivered += b.messages.length) });
@@ -30,7 +35,9 @@ export async function produceWithSink(
       const messages: OutgoingMessage[] = [];
       for (let j = i; j < Math.min(count, i + 1000); j++) {
         const key = options.key?.(j) ?? null;
-        messages.push({ topic, key: key === null ? null : Buffer.from(key), value: Buffer.from(options.value?.(j) ?? String(j)) });
+        const message: OutgoingMessage = { topic, key: key === null ? null : Buffer.from(key), value: Buffer.from(options.value?.(j) ?? String(j)) };
+        if (options.partition) message.partition = options.partition(j);
+        messages.push(message);
       }
       if (!sink.write({ topic, partition: 0, nextOffset: i + messages.length, inputCount: messages.length, messages, deadLetters: 0 })) {
         await Promise.race([once(sink, 'drain'), once(sink, 'close')]);
