@@ -287,8 +287,8 @@ export class KafkaSource extends Readable {
    * consume calls. While a commit waits and the read loop is stopped
    * (downstream not reading, or the stream closing), short consume calls keep
    * serving them. A record such a call returns is buffered in order (beyond
-   * the high-water mark by at most one), or, once closing, left uncommitted
-   * for the partition's next reader.
+   * the high-water mark, at most one per `idleWaitMs`), or, once closing, left
+   * uncommitted for the partition's next reader.
    */
   #service(): void {
     if (this.#consuming || !this.#connected || this.#commitWaiters.length === 0) return;
@@ -296,13 +296,15 @@ export class KafkaSource extends Readable {
     this.#consuming = true;
     this.consumer.setDefaultConsumeTimeout(this.#idleWaitMs);
     this.consumer.consume(1, (err, messages) => {
-      if (!err && messages.length > 0 && !this.#closing && !this.destroyed) this.#pushBatches(messages as unknown as RawRecord[]);
+      const took = !err && messages.length > 0;
+      if (took && !this.#closing && !this.destroyed) this.#pushBatches(messages as unknown as RawRecord[]);
+      // Paced when it took a record: a commit waiting long must not drain the topic past backpressure.
       setTimeout(
         () => {
           this.#consuming = false;
           this.#next();
         },
-        err ? 200 : 0,
+        err ? 200 : took ? this.#idleWaitMs : 0,
       ).unref();
     });
   }
