@@ -15,9 +15,12 @@ export interface StartBrokerOptions {
 
 /**
  * Roughly what the mock keeps per partition before deleting from the log
- * start (librdkafka's rdkafka_mock.c: 5 MiB or 100k message sets). A reader
- * further behind loses the oldest records to retention; see
- * {@link detectRetentionLoss}.
+ * start (librdkafka's rdkafka_mock.c: 5 MiB or 100k message sets). The limit
+ * is fixed when a partition is created and rdkafka_mock.h offers no way to
+ * change it (only the internal struct layout of rdkafka_mock_int.h could),
+ * so it is not configurable here. A reader further behind loses the oldest
+ * records to retention: `KafkaSource` starts it at the log start and
+ * reports the loss; `detectRetentionLoss` and `seda lag` show it.
  */
 export const mockRetentionBytesPerPartition = 5 * 1024 * 1024;
 
