@@ -8,6 +8,7 @@ export const runtimeErrorCodes = [
   'SEDA_RUNTIME_SHUTDOWN_TIMEOUT',
   'SEDA_RUNTIME_FAILED',
   'SEDA_RUNTIME_OPTIONS',
+  'SEDA_RUNTIME_SOURCE_UNACKED',
 ] as const;
 
 /** A code from {@link runtimeErrorCodes}. */

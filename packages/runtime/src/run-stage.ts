@@ -2,6 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import type { Transform } from 'node:stream';
 import {
   createCounters,
+  resolveOptions,
   SedaError,
   silentLogger,
   type DeliveryMode,
@@ -60,6 +61,8 @@ export interface RunOptions {
   checkTopics?: boolean;
   /** Counters to fill (for metrics); fresh ones by default. */
   counters?: StageCounters;
+  /** Values of the stage's declared options (typed, or strings to parse); resolved once, before connecting. */
+  options?: { readonly [name: string]: unknown };
 }
 
 /** A stage running against Kafka. */
@@ -115,6 +118,8 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       );
     }
   }
+  // Options are resolved once here, so a bad one fails before any connection is made.
+  const stageOptions = resolveOptions(stage.options, options.options, stage.name);
   const outputTopics = Object.entries(stage.outputs).map(([name, o]) => options.outputs?.[name] ?? o.topic);
   const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
   if (options.checkTopics !== false) await checkTopics(options.brokers, [inputTopic, ...outputTopics], options.kafka, log);
@@ -134,6 +139,13 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   let committing: Promise<void> = Promise.resolve();
   /** State writes in order per partition: a batch's write starts after the previous one's. */
   const stateChains = new Map<string, Promise<void>>();
+  /**
+   * State mode: the stored offsets partitions were just assigned at, for the next group commit.
+   * Kafka commits are only for lag visibility there, but without this a partition resumed at
+   * its stored offset with nothing new to read would show the previous owner's stale commit
+   * (or one that failed during the rebalance) as lag forever.
+   */
+  let assignedAt: TopicPartitionOffset[] = [];
 
   const fail = (err: unknown): void => {
     if (failed !== undefined) return;
@@ -147,6 +159,13 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     committing = committing.then(async () => {
       if (failed !== undefined || mode === 'auto') return;
       const offsets = tracker.committable();
+      const seeded = assignedAt;
+      assignedAt = [];
+      if (seeded.length > 0) {
+        const owned = new Set(source.assignment().map((p) => tpKey(p.topic, p.partition)));
+        const advanced = new Set(offsets.map((o) => tpKey(o.topic, o.partition)));
+        for (const s of seeded) if (owned.has(tpKey(s.topic, s.partition)) && !advanced.has(tpKey(s.topic, s.partition))) offsets.push(s);
+      }
       if (offsets.length === 0) return;
       ackedSinceCommit = 0;
       try {
@@ -157,7 +176,10 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
         log.debug({ offsets }, 'committed');
       } catch (err) {
         // In state mode Kafka commits are only for lag visibility: offsets live with the state.
-        if (stateful) log.warn({ err }, 'group commit (lag visibility only) failed');
+        if (stateful) {
+          assignedAt = [...seeded, ...assignedAt]; // tried again with the next commit
+          log.warn({ err }, 'group commit (lag visibility only) failed');
+        }
         else if ((err as SedaError).canRetry) {
           // Not committed: these records are redelivered if the partition moves, never skipped;
           // the next commit (interval, revoke or shutdown) covers them.
@@ -218,6 +240,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
         starts.push({ ...p, offset: stored ?? (options.fromBeginning ? -2 : -1) });
       }
       log.info({ starts }, 'starting partitions at stored offsets');
+      assignedAt.push(...starts.filter((s) => s.offset >= 0));
       return starts;
     },
     onRevoke: async (partitions) => {
@@ -254,6 +277,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     log,
     retry: options.retry,
     counters,
+    options: stageOptions,
   });
 
   // Every input batch gets a ticket in source order before the stage sees it.
