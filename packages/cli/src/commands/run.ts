@@ -3,11 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { deliveryModes, SedaError, type DeliveryMode } from '@seda/core';
+import { deliveryModes, isSource, SedaError, type DeliveryMode, type OptionsSchema } from '@seda/core';
 import { parseKafkaProperties, resolveBrokers } from '@seda/kafka';
-import { loadStage, runStage, type RunningStage, type RunOptions } from '@seda/runtime';
+import { loadPlugin, runStage, type RunOptions } from '@seda/runtime';
 import { openStateStore } from '@seda/state';
 import { createLogger, logLevels } from '../logger.js';
+import { collidingOptions, pluginOptionValues } from '../plugin-options.js';
+import { runSourceCommand } from './run-source.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -29,6 +31,10 @@ interface RunFlags {
   maxRestarts?: string;
   instanceIndex?: string;
   verbose?: boolean;
+  /** `--set name=value` pairs for the stage's (or source's) options. */
+  set?: string[];
+  /** In a --config file only: values of the stage's (or source's) options. */
+  options?: { [name: string]: unknown };
 }
 
 function positiveInt(value: string | undefined, flag: string, fallback: number): number {
@@ -78,8 +84,14 @@ function mergeConfig(flags: RunFlags): RunFlags {
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
-    .description('run a stage: a stage of stages/, a path to a module (./my-stage.js), or an installed package whose default export is a stage')
+    .description(
+      'run a stage (or a source): a stage of stages/, a path to a module (./my-stage.js), or an installed package whose default export is a stage. ' +
+        'The stage\'s own options follow it: --<option> <value> or --set <option>=<value> (see seda describe <stage>)',
+    )
     .argument('<stage>', 'stage name, path or package')
+    // Options the stage or source declares are not known until it is loaded: they are parsed then.
+    .allowUnknownOption()
+    .allowExcessArguments()
     .option('--brokers <list>', 'Kafka bootstrap servers (default: SEDA_BROKERS, then .seda/broker.json)')
     .option('--group <id>', 'consumer group (default: the stage name)')
     .addOption(new Option('--mode <mode>', 'delivery mode (default: state for stateful stages, else at-least-once)').choices([...deliveryModes]))
@@ -93,25 +105,36 @@ export function registerRunCommand(program: Command): void {
     .option('--commit-interval <ms>', 'commit at least this often (default 1000)')
     .option('--batch-size <n>', 'max records per consumed batch (default 1000)')
     .option('--max-restarts <n>', 'with --instances: restarts allowed per worker (default 5)')
+    .option('--set <option=value>', 'set an option the stage or source declares (repeatable; also SEDA_OPT_<OPTION>)', collect)
     .addOption(new Option('--log-level <level>', 'log level').choices([...logLevels]))
     .addOption(new Option('--instance-index <i>').hideHelp())
     .option('--verbose', 'print stack traces of errors')
-    .action(async (spec: string, rawFlags: RunFlags) => {
+    .action(async (spec: string, rawFlags: RunFlags, cmd: Command) => {
       const flags = mergeConfig(rawFlags);
       const instances = positiveInt(flags.instances, '--instances', 1);
       if (instances > 1) {
         process.exitCode = await superviseInstances(instances, positiveInt(flags.maxRestarts, '--max-restarts', 5), flags.logLevel);
         return;
       }
-      await runOne(spec, flags);
+      const ownFlags = cmd.options.map((o) => o.long).filter((f): f is string => f !== undefined);
+      await runOne(spec, flags, cmd.args.slice(1), ownFlags);
     });
 }
 
-async function runOne(spec: string, flags: RunFlags): Promise<void> {
+/** The option values given to a plugin, from flags, --set, SEDA_OPT_* and the --config file. */
+function optionValues(name: string, schema: OptionsSchema, flags: RunFlags, args: string[], ownFlags: string[]): { [name: string]: unknown } {
+  const colliding = collidingOptions(schema, ownFlags);
+  if (colliding.length > 0) {
+    throw new SedaError('SEDA_OPTIONS_INVALID', `"${name}" declares options named like seda run's own flags (${colliding.join(', ')}); rename them in the stage`);
+  }
+  return pluginOptionValues(name, schema, { file: flags.options, env: process.env, sets: flags.set, args });
+}
+
+async function runOne(spec: string, flags: RunFlags, pluginArgs: string[], ownFlags: string[]): Promise<void> {
   const log = createLogger(flags.logLevel ?? 'info');
   // Signals are handled from the start: one arriving while loading or connecting
   // stops the stage as soon as it runs (never the default abrupt exit).
-  let running: RunningStage | undefined;
+  let running: { stop(): Promise<unknown> } | undefined;
   let signals = 0;
   const stop = (): void => {
     running!.stop().then(
@@ -133,12 +156,24 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
   const supervisor = Number(process.env.SEDA_SUPERVISOR_PID);
   if (supervisor > 0) {
     // A worker whose supervisor is gone (even by SIGKILL) stops gracefully rather than linger.
-    setInterval(() => {
-      if (process.ppid !== supervisor) onSignal('SIGTERM');
+    const watch = setInterval(() => {
+      if (process.ppid === supervisor) return;
+      clearInterval(watch); // once: a second "signal" would mean exit at once
+      onSignal('SIGTERM');
     }, 1000).unref();
   }
 
-  const stage = await loadStage(spec);
+  const plugin = await loadPlugin(spec);
+  if (isSource(plugin)) {
+    const values = optionValues(plugin.name, plugin.options, flags, pluginArgs, ownFlags);
+    await runSourceCommand(plugin, flags, values, log, (source) => {
+      running = source;
+      if (signals > 0) stop();
+    });
+    return;
+  }
+  const stage = plugin;
+  const stageOptions = optionValues(stage.name, stage.options, flags, pluginArgs, ownFlags);
   const brokers = resolveBrokers({ brokers: flags.brokers });
   const group = flags.group ?? stage.name;
   const mode = flags.mode ?? stage.mode;
@@ -154,6 +189,7 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
     commitIntervalMs: flags.commitInterval === undefined ? undefined : positiveInt(flags.commitInterval, '--commit-interval', 1000),
     batchSize: flags.batchSize === undefined ? undefined : positiveInt(flags.batchSize, '--batch-size', 1000),
     log,
+    options: stageOptions,
   };
   if (mode === 'state' || mode === 'exactly-once') {
     let dir = resolve(flags.stateDir ?? join('.seda', 'state', group));
@@ -161,14 +197,16 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
     options.state = await openStateStore({ dir, codec: stage.state?.codec, log });
     log.info({ dir }, 'state store opened');
   }
+  let stageRun;
   try {
-    running = await runStage(stage, options);
+    stageRun = await runStage(stage, options);
   } catch (err) {
     await options.state?.close().catch(() => {});
     throw err;
   }
+  running = stageRun;
   if (signals > 0) stop();
-  await running.done;
+  await stageRun.done;
 }
 
 /** Forks N `seda run` workers with the same arguments and keeps them running. */
@@ -241,6 +279,15 @@ async function superviseInstances(instances: number, maxRestarts: number, logLev
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const parent = Number(process.env.SEDA_SUPERVISOR_PID);
+  if (parent > 0) {
+    // Started by a supervisor itself (e.g. \`seda demo\`): if that one is gone (even by SIGKILL), stop the workers.
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      onSignal('SIGTERM');
+    }, 1000).unref();
+  }
   for (let i = 0; i < instances; i++) start(i);
   await allExited;
   return exitCode;
