@@ -143,6 +143,7 @@ export class KafkaSource extends Readable {
       this.#commitWaiters.push({ resolve, reject, timer });
       try {
         this.consumer.commit(offsets);
+        this.#next();
       } catch (err) {
         clearTimeout(timer);
         this.#commitWaiters.pop();
@@ -222,7 +223,8 @@ export class KafkaSource extends Readable {
    * than one, or two libuv workers could return batches of a partition out of order.
    */
   #next(): void {
-    if (this.#consuming || !this.#connected || !this.#wantMore || this.#closing || this.destroyed) return;
+    if (this.#consuming || !this.#connected) return;
+    if (!this.#wantMore || this.#closing || this.destroyed) return this.#service();
     this.#consume();
   }
 
@@ -232,7 +234,7 @@ export class KafkaSource extends Readable {
     this.consumer.setDefaultConsumeTimeout(this.#idle ? this.#idleWaitMs : 0);
     this.consumer.consume(n, (err, messages) => {
       this.#consuming = false;
-      if (this.#closing || this.destroyed) return;
+      if (this.#closing || this.destroyed) return this.#next();
       if (err) {
         // Transient consumer errors (e.g. a broker restarting) are retried by librdkafka.
         this.#log.warn({ err }, 'consume error; retrying');
@@ -246,13 +248,38 @@ export class KafkaSource extends Readable {
       this.#idle = messages.length === 0;
       if (messages.length > 0 && !this.#pushBatches(messages as unknown as RawRecord[])) {
         this.#wantMore = false;
-        return;
+        return this.#next();
       }
       this.#consuming = true;
       setImmediate(() => {
         this.#consuming = false;
         this.#next();
       });
+    });
+  }
+
+  /**
+   * librdkafka hands commit results (and rebalance events) to JS only inside
+   * consume calls. While a commit waits and the read loop is stopped
+   * (downstream not reading, or the stream closing), short consume calls keep
+   * serving them. A record such a call returns is buffered in order (beyond
+   * the high-water mark by at most one), or, once closing, left uncommitted
+   * for the partition's next reader.
+   */
+  #service(): void {
+    if (this.#consuming || !this.#connected || this.#commitWaiters.length === 0) return;
+    if (this.#wantMore && !this.#closing && !this.destroyed) return; // the read loop serves them
+    this.#consuming = true;
+    this.consumer.setDefaultConsumeTimeout(this.#idleWaitMs);
+    this.consumer.consume(1, (err, messages) => {
+      if (!err && messages.length > 0 && !this.#closing && !this.destroyed) this.#pushBatches(messages as unknown as RawRecord[]);
+      setTimeout(
+        () => {
+          this.#consuming = false;
+          this.#next();
+        },
+        err ? 200 : 0,
+      ).unref();
     });
   }
 
