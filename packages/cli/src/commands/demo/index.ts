@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { parseDuration, parseTime, SedaError } from '@seda/core';
 import type { DemoOptions } from './plan.js';
 import { runDemo } from './run-demo.js';
@@ -20,6 +20,7 @@ interface DemoFlags {
   dir: string;
   report?: string;
   plain?: boolean;
+  logLevel: string;
 }
 
 /** Resolves and checks the flags; every problem in one error. */
@@ -66,6 +67,7 @@ export function demoOptions(flags: DemoFlags): DemoOptions {
     tty: flags.plain !== true && process.stdout.isTTY === true,
     tariff: { peakStart: '07:00', peakEnd: '23:00', peakPrice: 0.3, offPeakPrice: 0.15 },
     threshold: num('--threshold', flags.threshold, 0),
+    logLevel: flags.logLevel,
   };
   if (o.instances > o.partitions) problems.push(`--instances ${o.instances} is more than --partitions ${o.partitions}: the extra instances would idle`);
   if (problems.length > 0) throw new SedaError('SEDA_DEMO_OPTIONS', `seda demo: ${problems.join('; ')}`);
@@ -96,6 +98,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--dir <dir>', 'working directory (state, logs, pids.json); emptied at start', '.seda/demo')
     .option('--report <file>', 'also write the results as JSON')
     .option('--plain', 'plain progress lines even on a terminal')
+    .addOption(new Option('--log-level <level>', 'log level of the stages (their logs are in <dir>/logs)').choices(['debug', 'info', 'warn']).default('info'))
     .option('--verbose', 'print stack traces of errors')
     .action(async (flags: DemoFlags) => {
       const code = await runDemo(demoOptions(flags));

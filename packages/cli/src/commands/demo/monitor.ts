@@ -95,7 +95,8 @@ export class Monitor {
     const out: StageStats[] = [];
     let lagZero = true;
     let settled = true;
-    for (const p of this.#procs) {
+    // The source first, then the stages in pipeline order.
+    for (const p of [...this.#procs].sort((a, b) => (a.spec.kind === b.spec.kind ? 0 : a.spec.kind === 'source' ? -1 : 1))) {
       const outMarks = marks.get(p.spec.output)!;
       const outCount = sum(outMarks.high) - sum(outMarks.low);
       const restarts = p.exits.filter((e) => !e.atStop && !(p.spec.kind === 'source' && e.code === 0)).length;

@@ -27,6 +27,8 @@ export interface DemoOptions {
   tty: boolean;
   tariff: { peakStart: string; peakEnd: string; peakPrice: number; offPeakPrice: number };
   threshold: number;
+  /** Log level of the stages (their logs go to <dir>/logs). */
+  logLevel: string;
 }
 
 /** One process of the pipeline. */
@@ -71,7 +73,7 @@ export function readingRate(o: DemoOptions): number {
 export function pipeline(o: DemoOptions, brokers: string): StageSpec[] {
   // Fast failure detection, so a killed member's partitions move on within seconds (the embedded
   // broker also waits session.timeout.ms - 1 s for members to rejoin a rebalance).
-  const common = ['--brokers', brokers, '--log-level', 'info', '--from-beginning', '--commit-interval', '500', '--kafka', 'session.timeout.ms=3000', '--kafka', 'heartbeat.interval.ms=300'];
+  const common = ['--brokers', brokers, '--log-level', o.logLevel, '--from-beginning', '--commit-interval', '500', '--kafka', 'session.timeout.ms=3000', '--kafka', 'heartbeat.interval.ms=300'];
   const state = (name: string): string => join(o.dir, 'state', name);
   return [
     { name: 'audit', kind: 'stage', group: 'audit', input: topics.readings, output: topics.audit, dlq: topics.auditDlq, instances: 1, args: [...common] },
@@ -121,7 +123,7 @@ export function pipeline(o: DemoOptions, brokers: string): StageSpec[] {
         '--brokers',
         brokers,
         '--log-level',
-        'info',
+        o.logLevel,
         '--meters',
         String(o.meters),
         '--speedup',

@@ -40,7 +40,7 @@ export function printReport(report: DemoReport, last: Sample | undefined, report
   w();
   w(`seda demo: summary (${(report.durationMs / 1000).toFixed(1)} s${report.kills.length > 0 ? `, ${report.kills.length} stage processes SIGKILLed and restarted` : ''})`);
   const r = report.readings;
-  w(`  readings   ${int(r.produced)} from ${r.meters} meters, ${r.eventHours.toFixed(1)} h of event time from ${r.start}; ${r.malformed} malformed on purpose`);
+  if (r.produced !== undefined) w(`  readings   ${int(r.produced)} from ${r.meters} meters, ${r.eventHours.toFixed(1)} h of event time from ${r.start}; ${r.malformed} malformed on purpose`);
   w(`  ${'stage'.padEnd(22)}${'in'.padStart(10)}${'out'.padStart(10)}${'dlq'.padStart(6)}${'restarts'.padStart(10)}${'state'.padStart(11)}${'exit'.padStart(6)}`);
   for (const s of report.stages) {
     w(

@@ -178,7 +178,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       specs.filter((s) => s.group !== undefined).map((s) => s.group!),
     );
     const monitor = new Monitor(probe, group.procs, allTopics, o.partitions);
-    view = createView(o.tty, expected);
+    const order = [...specs.filter((sp) => sp.kind === 'source'), ...specs.filter((sp) => sp.kind === 'stage')];
+    view = createView(o.tty, expected, order.map((sp) => sp.name));
     let sampling = false;
     let quiet = 0;
     let retentionReported = false;
@@ -298,7 +299,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       interrupted = true;
     }
     if (group !== undefined) {
-      const forced = await group.stopAll(interrupted ? 20_000 : 60_000);
+      // Past the stages' own graceful-stop bound (30 s), so a slow drain is not cut short.
+      const forced = await group.stopAll(40_000);
       if (forced.length > 0) say(`killed ${forced.join(', ')} (did not stop within the bound)`);
     }
   } finally {

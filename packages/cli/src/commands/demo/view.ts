@@ -26,17 +26,17 @@ function label(s: StageStats): string {
   return s.instances > 1 ? `${s.name} x${s.instances}` : s.name;
 }
 
-/** The figures of one row, without the bar. */
-function figures(s: StageStats): string {
-  if (s.kind === 'source') return `produced ${int(s.out).padStart(8)}  ${rate(s.outRate).padStart(8)}`;
+/** The figures of one row, without the bar; `compact` for terminals narrower than 130 columns. */
+function figures(s: StageStats, compact: boolean): string {
+  if (s.kind === 'source') return `produced ${int(s.out).padStart(8)} ${rate(s.outRate).padStart(8)}`;
   const parts = [
     `in ${int(s.in).padStart(8)} ${rate(s.inRate).padStart(8)}`,
-    `out ${int(s.out).padStart(8)} ${rate(s.outRate).padStart(8)}`,
-    `lag ${int(s.lag).padStart(6)}`,
+    compact ? `out ${int(s.out).padStart(7)}` : `out ${int(s.out).padStart(8)} ${rate(s.outRate).padStart(8)}`,
+    `lag ${int(s.lag).padStart(compact ? 5 : 6)}`,
     `dlq ${int(s.dlq).padStart(3)}`,
   ];
   if (s.stateBytes !== undefined) parts.push(`state ${formatBytes(s.stateBytes).padStart(9)}`);
-  return parts.join('  ');
+  return parts.join(compact ? ' ' : '  ');
 }
 
 function status(s: StageStats): string {
@@ -45,16 +45,20 @@ function status(s: StageStats): string {
 
 /** Bars drawn by cli-progress (a multi-bar redrawn in place), one per process of the pipeline. */
 class TtyView implements DemoView {
+  readonly #compact = (process.stdout.columns ?? 80) < 130;
   readonly #bars = new cliProgress.MultiBar(
     {
       format: '{head}{bar}{tail}',
-      barsize: 16,
+      barsize: this.#compact ? 8 : 16,
       hideCursor: true,
       clearOnComplete: false,
       gracefulExit: false,
       emptyOnZero: true,
       autopadding: false,
       fps: 4,
+      // Every frame redrawn: lines logged above the bars shift them down, and a bar whose
+      // figures did not change would otherwise be left where it was.
+      forceRedraw: true,
       stream: process.stdout,
     },
     cliProgress.Presets.shades_classic,
@@ -64,9 +68,11 @@ class TtyView implements DemoView {
   readonly #started = Date.now();
   readonly #expected: number;
 
-  constructor(expectedReadings: number) {
+  constructor(expectedReadings: number, names: string[]) {
     this.#expected = expectedReadings;
     this.#header = this.#bars.create(1, 0, { head: 'seda demo: starting', tail: '' }, { format: '{head}' });
+    // One row per process, in pipeline order, before any of them runs.
+    for (const name of names) this.#rows.set(name, this.#bars.create(1, 0, { head: ` ${name.padEnd(22)} `, tail: '  waiting' }));
   }
 
   update(sample: Sample, phase: string, kills: number): void {
@@ -77,7 +83,7 @@ class TtyView implements DemoView {
       let bar = this.#rows.get(s.name);
       const total = Math.max(1, s.kind === 'source' ? Math.max(this.#expected, s.out) : s.available);
       const value = Math.min(total, s.kind === 'source' ? s.out : s.in);
-      const payload = { head: ` ${label(s).padEnd(22)} `, tail: `  ${figures(s)}  ${status(s)}` };
+      const payload = { head: ` ${label(s).padEnd(22)} `, tail: ` ${figures(s, this.#compact)} ${status(s)}` };
       if (bar === undefined) this.#rows.set(s.name, (bar = this.#bars.create(total, value, payload)));
       else {
         bar.setTotal(total);
@@ -91,7 +97,6 @@ class TtyView implements DemoView {
   }
 
   stop(): void {
-    this.#bars.update();
     this.#bars.stop();
   }
 }
@@ -127,6 +132,6 @@ class PlainView implements DemoView {
 }
 
 /** The view for this terminal: bars when stdout is a TTY, else plain lines every `plainEveryMs`. */
-export function createView(tty: boolean, expectedReadings: number, plainEveryMs = 5000): DemoView {
-  return tty ? new TtyView(expectedReadings) : new PlainView(plainEveryMs);
+export function createView(tty: boolean, expectedReadings: number, names: string[], plainEveryMs = 5000): DemoView {
+  return tty ? new TtyView(expectedReadings, names) : new PlainView(plainEveryMs);
 }
