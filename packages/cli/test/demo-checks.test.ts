@@ -159,10 +159,18 @@ describe('seda demo: end-of-run checks', () => {
     expect(failed(run(consistentRun(), { threshold: 0.6 }))).to.deep.equal(['alerts = windows above the threshold']); // a 06:00 (0.5) alerted
   });
 
+  it('say so when a check fails on a topic that lost records to retention', () => {
+    const topics = consistentRun();
+    topics.get('audit-log')!.splice(0, 2); // as if deleted from the log start
+    const audit = run(topics, { retentionLoss: [{ topic: 'audit-log', partition: 0, low: 2 }] }).find((c) => c.name.startsWith('audit trail'))!;
+    expect(audit.pass).to.equal(false);
+    expect(audit.detail).to.match(/\(audit-log lost records to retention\)$/);
+  });
+
   it('fail on retention loss, a source that lost records, a crash, or a run that did not drain', () => {
     const names = failed(
       run(consistentRun(), {
-        retentionLoss: [{ topic: 'audit-log', partition: 2, low: 100 }],
+        retentionLoss: [{ topic: 'electric-readings', partition: 1, low: 1 }],
         sourceAcknowledged: 5,
         unexpectedExits: ['billing exited 1'],
         drained: false,

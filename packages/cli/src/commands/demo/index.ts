@@ -86,7 +86,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--duration <time>', 'how long the source produces', '30s')
     .option('--meters <n>', 'meters', '50')
     .option('--speedup <x>', 'event time runs this much faster than wall time (1440: a day of readings per minute)', '1440')
-    .option('--start <time>', 'event time of the first readings', '2026-01-05T00:00:00Z')
+    .option('--start <time>', 'event time of the first readings (noon: the run covers the evening peak and night-time car charging)', '2026-01-05T12:00:00Z')
     .option('--seed <n>', 'seed of the readings and of --kill-random', '42')
     .option('--malformed-every <n>', 'every n-th reading is malformed on purpose (negative kWh, non-numeric kWh, no meter, bad ts, in turn)', '2000')
     .option('--partitions <n>', 'partitions of every topic', '4')

@@ -17,13 +17,13 @@ export interface DemoReport {
   logs: string;
 }
 
-/** The biggest partition in bytes (keys, values, headers and ~70 bytes of record overhead each), to show the retention margin. */
+/** The biggest partition in bytes (keys, values, headers and ~12 bytes of record framing each), to show the retention margin. */
 export function largestPartition(topics: Map<string, ReadBack[]>): DemoReport['largestPartition'] {
   let best: DemoReport['largestPartition'];
   for (const [topic, records] of topics) {
     const bytes = new Map<number, number>();
     for (const r of records) {
-      let n = 70 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+      let n = 12 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
       for (const k in r.headers) n += k.length + r.headers[k].length;
       bytes.set(r.partition, (bytes.get(r.partition) ?? 0) + n);
     }
