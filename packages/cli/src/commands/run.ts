@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { deliveryModes, isSource, SedaError, type DeliveryMode, type OptionsSchema } from '@seda/core';
+import { deliveryModes, isSource, resolveOptions, SedaError, type DeliveryMode, type OptionsSchema } from '@seda/core';
 import { parseKafkaProperties, resolveBrokers } from '@seda/kafka';
 import { loadPlugin, runStage, type RunOptions } from '@seda/runtime';
 import { openStateStore } from '@seda/state';
@@ -173,7 +173,8 @@ async function runOne(spec: string, flags: RunFlags, pluginArgs: string[], ownFl
     return;
   }
   const stage = plugin;
-  const stageOptions = optionValues(stage.name, stage.options, flags, pluginArgs, ownFlags);
+  // Checked here, before the state store is opened or anything connects.
+  const stageOptions = resolveOptions(stage.options, optionValues(stage.name, stage.options, flags, pluginArgs, ownFlags), stage.name);
   const brokers = resolveBrokers({ brokers: flags.brokers });
   const group = flags.group ?? stage.name;
   const mode = flags.mode ?? stage.mode;
