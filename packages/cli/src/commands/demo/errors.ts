@@ -8,10 +8,6 @@ export const demoErrorCodes = [
   'SEDA_DEMO_BROKER',
   /** A process of the pipeline did not start, or failed. */
   'SEDA_DEMO_PROCESS',
-  /** The pipeline did not drain its input in time. */
-  'SEDA_DEMO_DRAIN',
-  /** Stopped by a signal. */
-  'SEDA_DEMO_INTERRUPTED',
 ] as const;
 
 /** A code from {@link demoErrorCodes}. */

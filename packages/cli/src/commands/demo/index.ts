@@ -94,7 +94,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--kill-random', 'SIGKILL a random stage process every few seconds while the source runs (each is restarted); the checks must still pass')
     .option('--kill-every <time>', 'mean pause between two kills', '4s')
     .option('--drain-timeout <time>', 'how long to wait for every stage to reach lag 0 after the source ends', '120s')
-    .option('--threshold <kwh>', 'alerts threshold: average kWh per reading in an hour', '0.05')
+    .option('--threshold <kwh>', 'alerts threshold: average kWh per reading in an hour (0.04 per 1-minute reading is 2.4 kW)', '0.04')
     .option('--dir <dir>', 'working directory (state, logs, pids.json); emptied at start', '.seda/demo')
     .option('--report <file>', 'also write the results as JSON')
     .option('--plain', 'plain progress lines even on a terminal')

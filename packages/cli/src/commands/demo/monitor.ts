@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrokerProbe } from './probe.js';
-import type { DemoProcess } from './processes.js';
+import type { DemoProcess } from './demo-process.js';
 
 /** What the live view shows of one process of the pipeline. */
 export interface StageStats {

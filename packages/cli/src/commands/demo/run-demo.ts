@@ -1,4 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDuration, SedaError } from '@seda/core';
@@ -8,80 +7,17 @@ import { runChecks, type Check } from './checks.js';
 import { Monitor, type Sample } from './monitor.js';
 import { intervalMs, pipeline, readingRate, retentionForecast, topics, type DemoOptions } from './plan.js';
 import { BrokerProbe } from './probe.js';
-import { isAlive, ProcessGroup, type DemoProcess, type ExitInfo } from './processes.js';
+import type { DemoProcess, ExitInfo } from './demo-process.js';
+import { everyKillRestarted, killRandomly, type Kill } from './kill-random.js';
+import { ProcessGroup } from './process-group.js';
 import { readTopics, type ReadBack } from './read-topics.js';
 import { largestPartition, printReport, type DemoReport } from './report.js';
 import { groundTruth } from './truth.js';
+import { prepareRunDir } from './run-dir.js';
 import { createView, type DemoView } from './view.js';
+import { Interrupted, pause, until } from './wait.js';
 
 const sedaBin = fileURLToPath(new URL('../../bin.js', import.meta.url));
-
-class Interrupted extends Error {}
-
-/** Sleeps, or rejects with Interrupted as soon as the demo is asked to stop. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Interrupted());
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new Interrupted());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** Waits (polling) for `pred`, bounded, interruptible; returns false on timeout. */
-async function until(pred: () => boolean, timeoutMs: number, signal: AbortSignal, everyMs = 200): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) return false;
-    await pause(everyMs, signal);
-  }
-  return true;
-}
-
-/** Refuses to run beside a live demo in the same directory; then starts from an empty one. */
-function prepareDir(dir: string): void {
-  const pidsFile = join(dir, 'pids.json');
-  if (existsSync(pidsFile)) {
-    let previous: { demo?: number; processes?: Array<{ name: string; pid: number }> } = {};
-    try {
-      previous = JSON.parse(readFileSync(pidsFile, 'utf8')) as typeof previous;
-    } catch {
-      // unreadable: a demo killed while writing it; nothing to protect
-    }
-    const cmdline = (pid: number): string => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        return '';
-      }
-    };
-    const live = [previous.demo, ...(previous.processes ?? []).map((p) => p.pid)].filter(
-      (pid): pid is number => typeof pid === 'number' && pid !== process.pid && isAlive(pid) && cmdline(pid).includes('seda'),
-    );
-    if (live.length > 0) {
-      throw new SedaError('SEDA_DEMO_BUSY', `another seda demo is running in ${dir} (pids ${live.join(', ')}): stop it first, or give this one its own --dir`);
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(join(dir, 'logs'), { recursive: true });
-}
-
-/** A seeded generator for the choice of what to kill (reproducible with --seed). */
-function random(seed: number): () => number {
-  let a = (seed ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function exitText(e: ExitInfo): string {
   return e.signal !== null ? e.signal : `code ${String(e.code)}`;
@@ -94,7 +30,7 @@ function exitText(e: ExitInfo): string {
  */
 export async function runDemo(o: DemoOptions): Promise<number> {
   const started = Date.now();
-  prepareDir(o.dir);
+  prepareRunDir(o.dir);
   const controller = new AbortController();
   const signal = controller.signal;
   const rate = readingRate(o);
@@ -131,7 +67,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   let broker: EmbeddedBroker | undefined;
   let probe: BrokerProbe | undefined;
   let ticker: NodeJS.Timeout | undefined;
-  const kills: DemoReport['kills'] = [];
+  const kills: Kill[] = [];
   const unexpected: string[] = [];
   let checks: Check[] = [];
   let interrupted = false;
@@ -145,7 +81,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     say(`embedded broker at ${broker.bootstrap}; topics ${allTopics.join(', ')} (${o.partitions} partitions each); logs in ${relative(process.cwd(), join(o.dir, 'logs')) || o.dir}`);
     const windows = (await loadStage('consumption-average')).state?.windows;
     if (windows === undefined || (windows.advance !== undefined && parseDuration(windows.advance) !== parseDuration(windows.size))) {
-      throw new SedaError('SEDA_DEMO_OPTIONS', 'the demo checks consumption-average as tumbling windows; its definition has none');
+      throw new SedaError('SEDA_DEMO_OPTIONS', 'the demo checks consumption-average\'s outputs as tumbling windows, and its definition declares none');
     }
     const windowMs = parseDuration(windows.size);
     const graceMs = windows.grace === undefined ? 0 : parseDuration(windows.grace);
@@ -166,9 +102,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
             if (!group!.stopping && proc.spec.kind === 'stage') say(`${e.name} (pid ${e.pid}) died by ${exitText(e)}; restarting it`);
             return;
           }
-          const m = `${e.name} (pid ${e.pid}) exited unexpectedly (${exitText(e)})${group!.stopping ? ' at the stop' : ''}`;
+          // `seda run` prints its one-line reason as "error: ..." on stderr.
+          const reason = proc.tail.filter((l) => l.startsWith('error: ')).at(-1);
+          const m = `${e.name} (pid ${e.pid}) exited unexpectedly (${exitText(e)})${group!.stopping ? ' at the stop' : ''}${reason ? `: ${reason.slice(7)}` : ''}`;
           unexpected.push(m);
-          say(`${m}; last log lines in ${join(o.dir, 'logs', `${proc.spec.name}.log`)}`);
+          say(`${m}; its log: ${join(o.dir, 'logs', `${proc.spec.name}.log`)}`);
         },
       },
     });
@@ -183,12 +121,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     let sampling = false;
     let quiet = 0;
     let retentionReported = false;
+    let samplingFailed = false;
     ticker = setInterval(() => {
       if (sampling) return;
       sampling = true;
       monitor
         .sample()
         .then((s) => {
+          if (samplingFailed) say('the broker answers again');
+          samplingFailed = false;
           last = s;
           quiet = s.lagZero && s.settled ? quiet + 1 : 0;
           view!.update(s, phase, kills.length);
@@ -197,7 +138,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
             say(`RETENTION LOSS: the broker deleted the oldest records of ${s.retentionLoss.map((l) => `${l.topic}/${l.partition}`).join(', ')} (~5 MiB per partition)`);
           }
         })
-        .catch((err: unknown) => say(`sampling failed: ${(err as Error).message}`))
+        .catch((err: unknown) => {
+          // Said once, not every second while the broker does not answer.
+          if (!samplingFailed) say(`cannot read the pipeline's progress from the broker: ${(err as Error).message}`);
+          samplingFailed = true;
+        })
         .finally(() => (sampling = false));
     }, 1000);
 
@@ -216,20 +161,19 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     let sourceDone = false;
     void sourceExited.then(() => (sourceDone = true));
     const killer = o.killRandom
-      ? (async () => {
-          const rand = random(o.seed);
-          while (!sourceDone) {
-            await pause(o.killEveryMs * (0.5 + rand()), signal);
-            if (sourceDone) break;
-            const targets = stages.flatMap((p) => p.consumerPids().filter(isAlive).map((pid) => ({ p, pid })));
-            if (targets.length === 0) continue;
-            const { p, pid } = targets[Math.floor(rand() * targets.length)];
-            const name = p.spec.instances > 1 ? `${p.spec.name}#${[...p.workers].find(([, w]) => w === pid)?.[0] ?? '?'}` : p.spec.name;
-            kills.push({ name, pid, atMs: Date.now() - started });
-            say(`kill-random: SIGKILL ${name} (pid ${pid})`);
-            group!.kill(p, pid);
-          }
-        })()
+      ? killRandomly({
+          group,
+          stages,
+          everyMs: o.killEveryMs,
+          seed: o.seed,
+          signal,
+          done: () => sourceDone,
+          started,
+          onKill: (k) => {
+            kills.push(k);
+            say(`kill-random: SIGKILL ${k.name} (pid ${k.pid})`);
+          },
+        })
       : Promise.resolve();
     const sourceBound = o.durationMs + 120_000;
     await Promise.race([sourceExited, pause(sourceBound, signal)]);
@@ -268,11 +212,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     view.update(last, phase, kills.length);
     topicsRead = await readTopics(broker.bootstrap, probe, allTopics, o.partitions);
     const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs);
-    const restarted = kills.every((k) => {
-      const proc = group!.procs.find((p) => k.name.startsWith(p.spec.name))!;
-      const i = proc.history.findIndex((h) => h.pid === k.pid);
-      return i >= 0 && proc.history.slice(i + 1).some((h) => h.name === proc.history[i].name);
-    });
+    const restarted = everyKillRestarted(kills, group.procs);
     checks = runChecks(truth, topicsRead, {
       sourceExit: srcExit?.code,
       sourceProduced: source.finished?.produced as number | undefined,
