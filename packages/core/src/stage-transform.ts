@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { SedaError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import { resolveOptions } from './options.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
 import type { Emission, StageContext, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
 import type { StateBatch, StateStore, WindowResult, WindowStore } from './state.js';
@@ -84,7 +85,8 @@ export class StageTransform extends Transform {
     this.#sleep = options.sleep ?? defaultSleep;
     this.#counters = options.counters ?? { recordsIn: 0, recordsOut: {}, deadLetters: 0, retries: 0, lateDropped: 0 };
     for (const name of this.#outputs.keys()) this.#counters.recordsOut[name] ??= 0;
-    this.#ctx = new Context(this, options.log ?? silentLogger, options.now ?? Date.now);
+    // Options are resolved (parsed, checked, defaulted) once, here, never per record.
+    this.#ctx = new Context(this, options.log ?? silentLogger, options.now ?? Date.now, resolveOptions(info.options, options.options, info.name));
     const windows = info.state?.windows;
     this.#windows = windows
       ? createWindows(windows, {
@@ -294,11 +296,13 @@ class Context implements StageContext {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #logs = new Map<number, Logger>();
+  readonly options: { readonly [name: string]: unknown };
 
-  constructor(t: StageTransform, log: Logger, now: () => number) {
+  constructor(t: StageTransform, log: Logger, now: () => number, options: { readonly [name: string]: unknown }) {
     this.#t = t;
     this.#log = log;
     this.#now = now;
+    this.options = options;
   }
 
   emit(output: string, message: Emission): void {

@@ -62,6 +62,8 @@ export interface TestStageOptions {
   log?: Logger;
   /** A state provider to use instead of a fresh in-memory one. */
   state?: StateProvider;
+  /** Values of the stage's declared options (as `seda run --set` would give them). */
+  options?: { readonly [name: string]: unknown };
 }
 
 /**
@@ -128,6 +130,7 @@ export function testStage(stage: Stage, options: TestStageOptions = {}): StageTe
     log: options.log,
     now: () => clock,
     counters,
+    options: options.options,
     sleep: async (ms) => {
       clock += ms;
     },

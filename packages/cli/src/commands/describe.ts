@@ -1,6 +1,23 @@
 import type { Command } from 'commander';
-import { codecName, type Stage } from '@seda/core';
-import { loadStage } from '@seda/runtime';
+import { codecName, describeOptions, isSource, type OptionsSchema, type Source, type Stage } from '@seda/core';
+import { loadPlugin } from '@seda/runtime';
+
+function optionLines(schema: OptionsSchema): string[] {
+  const lines = describeOptions(schema);
+  if (lines.length === 0) return ['options:  none'];
+  return lines.map((l, i) => `${i === 0 ? 'options: ' : '         '} ${l}`);
+}
+
+/** The lines `seda describe` prints for a source. */
+export function describeSource(source: Source): string[] {
+  const lines = [`source:   ${source.name}${source.description ? ` — ${source.description}` : ''}`];
+  for (const [i, [name, o]] of Object.entries(source.outputs).entries()) {
+    lines.push(`${i === 0 ? 'outputs:' : '         '}  ${name} -> ${o.topic} (key ${codecName(o.keyCodec)}, value ${codecName(o.codec)})`);
+  }
+  lines.push(...optionLines(source.options));
+  lines.push('delivery: the run exits 0 only once the broker acknowledged every record');
+  return lines;
+}
 
 /** The lines `seda describe` prints for a stage. */
 export function describeStage(stage: Stage): string[] {
@@ -25,6 +42,7 @@ export function describeStage(stage: Stage): string[] {
     lines.push('state:    none');
   }
   lines.push(`retry:    ${stage.retry.attempts} attempts, backoff ${stage.retry.backoffMs} ms (max ${stage.retry.maxBackoffMs} ms), then dead-letter`);
+  lines.push(...optionLines(stage.options));
   return lines;
 }
 
@@ -32,12 +50,22 @@ export function describeStage(stage: Stage): string[] {
 export function registerDescribeCommand(program: Command): void {
   program
     .command('describe')
-    .description('print a stage\'s input, outputs, codecs, delivery mode and state needs')
+    .description('print a stage\'s input, outputs, codecs, delivery mode, state needs and options (or a source\'s outputs and options)')
     .argument('<stage>', 'stage name, path or package')
     .option('--json', 'print JSON')
     .option('--verbose', 'print stack traces of errors')
     .action(async (spec: string, flags: { json?: boolean }) => {
-      const stage = await loadStage(spec);
+      const plugin = await loadPlugin(spec);
+      if (isSource(plugin)) {
+        if (flags.json) {
+          const outputs = Object.fromEntries(Object.entries(plugin.outputs).map(([n, o]) => [n, { topic: o.topic, keyCodec: codecName(o.keyCodec), codec: codecName(o.codec) }]));
+          process.stdout.write(`${JSON.stringify({ kind: 'source', name: plugin.name, description: plugin.description, outputs, options: plugin.options }, null, 2)}\n`);
+        } else {
+          process.stdout.write(`${describeSource(plugin).join('\n')}\n`);
+        }
+        return;
+      }
+      const stage = plugin;
       if (flags.json) {
         const out = {
           name: stage.name,
@@ -49,6 +77,7 @@ export function registerDescribeCommand(program: Command): void {
           deterministic: stage.deterministic,
           state: stage.state ? { codec: codecName(stage.state.codec), windows: stage.state.windows } : null,
           retry: stage.retry,
+          options: stage.options,
         };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       } else {
