@@ -10,7 +10,16 @@ import type { StateStore, WindowResult, WindowSpec, WindowStore } from './state.
  *   \0w\0<key>\0<start>   window entry { a: aggregate, c?: 1 when closed }
  *   \0o\0<end>\0<key>\0<start>   open window, by end (what to close next)
  *   \0r\0<end>\0<key>\0<start>   closed window, by end (what to expire next)
- *   \0wm                  the partition's watermark: the highest event time seen
+ *   \0wm                  { wm, next }: the partition's watermark (the highest event
+ *                         time seen) and the smallest end of an open window (null: none)
+ *
+ * A window closes (and its final result is emitted) inside the `aggregate`
+ * call of the record whose event time moves the watermark to or past its
+ * end + grace: which record closes a window depends only on the data, never
+ * on how records were cut into batches, so a replay attributes every window
+ * result (and its lineage) to the same input record. Keeping the smallest open
+ * end next to the watermark makes the common case (nothing to close) cost
+ * nothing beyond the watermark read every record needs anyway.
  */
 
 const DIGITS = 15;
@@ -29,6 +38,13 @@ interface Entry<A> {
   c?: 1;
 }
 
+/** What `\0wm` holds. */
+interface Meta {
+  wm: number;
+  /** Smallest end among open windows; null when none is open. */
+  next: number | null;
+}
+
 /** Hooks the stage transform gives the engine. */
 export interface WindowsHooks {
   /** A window result to hand to the stage's `onWindow`. */
@@ -41,7 +57,11 @@ export interface WindowsHooks {
 export interface WindowsEngine<A = unknown> extends WindowStore<A> {
   /** Binds the engine to the state of the batch in progress. */
   bind(state: StateStore, partition: number): void;
-  /** Emits every window whose end + grace is at or before the watermark, and deletes windows past retention. */
+  /**
+   * Emits every window whose end + grace is at or before the watermark, and
+   * deletes windows past retention. `aggregate` already does this whenever
+   * the watermark moves; this is for callers that want it explicitly.
+   */
   closeDue(): Promise<void>;
 }
 
@@ -88,7 +108,46 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
     if (state === undefined) throw new SedaError('SEDA_STAGE_NO_STATE', 'ctx.windows used outside a batch');
     return state;
   };
-  const watermark = async (s: StateStore): Promise<number> => ((await s.get(WM)) as number | undefined) ?? Number.NEGATIVE_INFINITY;
+  /** Reads the watermark and the smallest open end; an older store kept only the watermark (a number). */
+  const readMeta = async (s: StateStore): Promise<Meta> => {
+    const v = (await s.get(WM)) as Meta | number | undefined;
+    if (v === undefined) return { wm: Number.NEGATIVE_INFINITY, next: null };
+    if (typeof v === 'number') return { wm: v, next: await firstOpenEnd(s) };
+    return { wm: v.wm ?? Number.NEGATIVE_INFINITY, next: v.next };
+  };
+  const firstOpenEnd = async (s: StateStore): Promise<number | null> => {
+    for await (const [k] of s.range({ prefix: OPEN, limit: 1 })) return Number(k.slice(OPEN.length, OPEN.length + DIGITS));
+    return null;
+  };
+
+  /** Closes the windows due at watermark `wm`, expires those past retention; returns the new smallest open end. */
+  const close = async (s: StateStore, wm: number): Promise<number | null> => {
+    // Open windows with end + grace <= watermark are final now.
+    const due: [string, number][] = [];
+    for await (const [k] of s.range({ gte: OPEN, lt: `${OPEN}${pad(wm - p.graceMs + 1)}` })) {
+      due.push([k, Number(k.slice(OPEN.length, OPEN.length + DIGITS))]);
+    }
+    for (const [k, end] of due) {
+      const id = k.slice(OPEN.length + DIGITS + 1);
+      const sep = id.lastIndexOf(NUL);
+      const key = id.slice(0, sep);
+      const start = Number(id.slice(sep + 1));
+      const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
+      s.del(k);
+      if (entry === undefined) continue;
+      s.put(ENTRY + id, { a: entry.a, c: 1 });
+      s.put(`${CLOSED}${pad(end)}${NUL}${id}`, 1);
+      hooks.onResult({ key, start, end, value: entry.a, final: true });
+    }
+    // Closed windows past retention leave state.
+    const expired: string[] = [];
+    for await (const [k] of s.range({ gte: CLOSED, lt: `${CLOSED}${pad(wm - p.retentionMs + 1)}` })) expired.push(k);
+    for (const k of expired) {
+      s.del(k);
+      s.del(ENTRY + k.slice(CLOSED.length + DIGITS + 1));
+    }
+    return firstOpenEnd(s);
+  };
 
   return {
     bind(s: StateStore): void {
@@ -100,7 +159,9 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       if (!Number.isFinite(timestamp)) {
         throw new SedaError('SEDA_STAGE_PROCESS', `windows: event time of key "${key}" is not a number (${String(timestamp)})`);
       }
-      const wm = await watermark(s);
+      const meta = await readMeta(s);
+      const wm = meta.wm;
+      let next = meta.next;
       let accepted = false;
       for (const start of windowStarts(timestamp, p.sizeMs, p.advanceMs)) {
         const end = start + p.sizeMs;
@@ -110,7 +171,10 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
         const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
         const value = fold(entry?.a);
         s.put(ENTRY + id, { a: value });
-        if (entry === undefined) s.put(`${OPEN}${pad(end)}${NUL}${id}`, 1);
+        if (entry === undefined) {
+          s.put(`${OPEN}${pad(end)}${NUL}${id}`, 1);
+          if (next === null || end < next) next = end;
+        }
         if (p.emit === 'update') hooks.onResult({ key, start, end, value, final: false });
       }
       if (!accepted) {
@@ -123,38 +187,19 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
           `record of key "${key}" at ${new Date(timestamp).toISOString()} is later than the grace period of every window it belongs to (watermark ${new Date(wm).toISOString()})`,
         );
       }
-      if (timestamp > wm) s.put(WM, timestamp);
+      const newWm = timestamp > wm ? timestamp : wm;
+      // This record moved the watermark past the end + grace of the oldest open window: it closes it (and any other due).
+      if (next !== null && next + p.graceMs <= newWm) next = await close(s, newWm);
+      if (newWm !== wm || next !== meta.next) s.put(WM, { wm: newWm, next });
       return true;
     },
 
     async closeDue(): Promise<void> {
       const s = bound();
-      const wm = await watermark(s);
-      if (wm === Number.NEGATIVE_INFINITY) return;
-      // Open windows with end + grace <= watermark are final now.
-      const due: [string, number][] = [];
-      for await (const [k] of s.range({ gte: OPEN, lt: `${OPEN}${pad(wm - p.graceMs + 1)}` })) {
-        due.push([k, Number(k.slice(OPEN.length, OPEN.length + DIGITS))]);
-      }
-      for (const [k, end] of due) {
-        const id = k.slice(OPEN.length + DIGITS + 1);
-        const sep = id.lastIndexOf(NUL);
-        const key = id.slice(0, sep);
-        const start = Number(id.slice(sep + 1));
-        const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
-        s.del(k);
-        if (entry === undefined) continue;
-        s.put(ENTRY + id, { a: entry.a, c: 1 });
-        s.put(`${CLOSED}${pad(end)}${NUL}${id}`, 1);
-        hooks.onResult({ key, start, end, value: entry.a, final: true });
-      }
-      // Closed windows past retention leave state.
-      const expired: string[] = [];
-      for await (const [k] of s.range({ gte: CLOSED, lt: `${CLOSED}${pad(wm - p.retentionMs + 1)}` })) expired.push(k);
-      for (const k of expired) {
-        s.del(k);
-        s.del(ENTRY + k.slice(CLOSED.length + DIGITS + 1));
-      }
+      const meta = await readMeta(s);
+      if (meta.wm === Number.NEGATIVE_INFINITY) return;
+      const next = await close(s, meta.wm);
+      if (next !== meta.next) s.put(WM, { wm: meta.wm, next });
     },
 
     async get(key: string, windowStart: number): Promise<A | undefined> {
