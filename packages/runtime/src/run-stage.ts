@@ -87,6 +87,9 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
  * input offsets only after every output they produced was acknowledged.
  * In `state` mode offsets are written with the state instead, and the
  * consumer starts each assigned partition at its stored offset.
+ * `exactly-once` is `state` plus deduplication of the input by lineage:
+ * every output carries its lineage in every mode, so any stage can feed an
+ * exactly-once hop (see the README's "Exactly-once across a chain").
  */
 export async function runStage(stage: Stage, options: RunOptions): Promise<RunningStage> {
   const mode: DeliveryMode = options.mode ?? stage.mode;
@@ -107,6 +110,12 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       `stage "${stage.name}" declares deterministic: false, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state"`,
     );
   }
+  if (mode === 'exactly-once' && !stage.lineage) {
+    throw new SedaError(
+      'SEDA_RUNTIME_MODE',
+      `stage "${stage.name}" is a hand-written Transform: it neither reads nor writes lineage, so it cannot run exactly-once. Define it with defineStage, or use mode "state"`,
+    );
+  }
   for (const name of Object.keys(options.outputs ?? {})) {
     if (!(name in stage.outputs)) {
       throw new SedaError(
@@ -117,7 +126,8 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   }
   const outputTopics = Object.entries(stage.outputs).map(([name, o]) => options.outputs?.[name] ?? o.topic);
   const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
-  if (options.checkTopics !== false) await checkTopics(options.brokers, [inputTopic, ...outputTopics], options.kafka, log);
+  // Partition counts let null-key outputs go to the same partition on a replay (lineage stays ordered per partition).
+  const partitions = options.checkTopics !== false ? await checkTopics(options.brokers, [inputTopic, ...outputTopics], options.kafka, log) : undefined;
 
   const counters = options.counters ?? createCounters();
   const tracker = new OffsetTracker();
@@ -260,6 +270,9 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     log,
     retry: options.retry,
     counters,
+    group,
+    mode,
+    partitions,
   });
 
   // Every input batch gets a ticket in source order before the stage sees it.
