@@ -91,6 +91,29 @@ describe('lineage through the runtime (real processes)', function () {
     expect(covered.size).to.equal(records.length);
   });
 
+  it('a failed delivery leaves no hole: the stage stops, and no output produced after the failed one lands', async () => {
+    const input = await createTestTopic('hole-in', 1);
+    const output = await createTestTopic('hole-out', 1);
+    const count = 150_000;
+    await produceRaw(testBroker().bootstrap, input, Array.from({ length: count }, (_, i) => ({ key: null, value: String(i) })));
+    const p = startSeda(['run', fixture('relay'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'hole-g', '--from-beginning', '--batch-size', '500']);
+    try {
+      await waitFor(async () => (await readAll(testBroker().bootstrap, output, { idleMs: 100 })).length > 3_000, 60_000, 'output flowing', 100);
+      // The next produce request fails for good (MESSAGE_TOO_LARGE): its batch never lands.
+      testBroker().pushRequestErrors('Produce', [10]);
+      const exit = await p.exited(60_000);
+      expect(exit.code).to.equal(1);
+    } finally {
+      testBroker().clearRequestErrors('Produce');
+      p.kill('SIGKILL');
+    }
+    const landed = (await readAll(testBroker().bootstrap, output, { idleMs: 1000 })).map((r) => Number(r.value));
+    expect(landed.length).to.be.greaterThan(3_000).and.lessThan(count);
+    // What landed is a prefix of the outputs, in order, with no hole: a replay after a restart re-emits exactly what is missing, after it.
+    const holes = landed.filter((v, i) => v !== i);
+    expect(holes.slice(0, 3), `first values out of place (of ${landed.length})`).to.deep.equal([]);
+  });
+
   it('two upstream groups writing into one topic from the same source partitions are two streams: the exactly-once stage applies both in full', async () => {
     const brokers = testBroker().bootstrap;
     const source = await createTestTopic('two-src', 2);

@@ -83,6 +83,22 @@ export interface RunningStage extends EventEmitter {
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
+ * The producer's properties: the user's, over `enable.gapless.guarantee`.
+ * With the idempotent producer, an error that fails one batch for good while
+ * later batches of the partition still land becomes a fatal error instead:
+ * the stage already fails on any failed delivery, and without this the
+ * outputs behind the hole would land, so that the hole's records, replayed
+ * after a restart, would look like duplicates to an exactly-once stage
+ * downstream. (Not covered by librdkafka: messages failing by
+ * `message.timeout.ms`; see the README.)
+ */
+function producerProperties(kafka: KafkaProperties | undefined): KafkaProperties {
+  const idempotence = kafka?.['enable.idempotence'];
+  if (idempotence === false || idempotence === 'false') return { ...kafka };
+  return { 'enable.gapless.guarantee': true, ...kafka };
+}
+
+/**
  * Runs one stage: Kafka source -> stage transform -> Kafka sink, committing
  * input offsets only after every output they produced was acknowledged.
  * In `state` mode offsets are written with the state instead, and the
@@ -261,7 +277,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     },
   });
 
-  const sink = new KafkaSink({ brokers: options.brokers, kafka: options.kafka, log, onDelivered });
+  const sink = new KafkaSink({ brokers: options.brokers, kafka: producerProperties(options.kafka), log, onDelivered });
   const transform: Transform = stage.createTransform({
     input: options.input,
     outputs: options.outputs,
