@@ -194,14 +194,22 @@ describe('exactly-once across a chain (lineage, real processes)', function () {
 
     // A fresh B over the whole intermediate topic skips exactly the duplicates, and ends with the same totals.
     const verifyDir = mkdtempSync(join(tmpdir(), 'seda-eo-verify-'));
-    const verify = startSeda(['run', fixture('meter-totals'), '--brokers', brokers, '--input', mid, '--group', 'eo-verify', '--mode', 'exactly-once', '--from-beginning', '--state-dir', verifyDir, ...fast]);
+    const verify = startSeda([
+      'run', fixture('meter-totals'), '--brokers', brokers, '--input', mid, '--group', 'eo-verify', '--mode', 'exactly-once', '--from-beginning',
+      '--state-dir', verifyDir, '--metrics-port', '0', ...fast,
+    ]);
+    const port = ((await verify.waitForLog((l) => typeof l.port === 'number' && String(l.msg).startsWith('metrics at'), 30_000, 'the metrics endpoint')) as { port: number }).port;
     await waitFor(() => drained('eo-verify', mid, 4), 120_000, 'the verifying B to drain', 500);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
     verify.kill('SIGTERM');
     expect((await verify.exited(60_000)).code).to.equal(0);
     const stopped = verify.logs().find((l) => l.msg === 'stage stopped') as { counters: StageCounters };
     expect(stopped.counters.recordsIn).to.equal(onMid.length);
     expect(stopped.counters.duplicatesSkipped).to.equal(duplicates);
     expect(stopped.counters.unlineaged).to.equal(0);
+    const exported = (name: string): number => Number(/^(\S+)\{[^}]*\} (\S+)$/m.exec(metrics.split('\n').find((l) => l.startsWith(`${name}{`)) ?? '')?.[2]);
+    expect(exported('seda_duplicates_skipped_total'), 'exported as a metric').to.equal(duplicates);
+    expect(exported('seda_unlineaged_records_total')).to.equal(0);
     expect(compare(await storedTotals(verifyDir, mid, 4), truth)).to.deep.equal([]);
   });
 });

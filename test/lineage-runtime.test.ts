@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -25,13 +25,15 @@ async function drained(group: string, topic: string): Promise<boolean> {
 describe('exactly-once refusals', function () {
   this.timeout(60_000);
 
-  it('seda run --mode exactly-once refuses a non-deterministic stage with one clear error, before touching Kafka', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'seda-dice-'));
-    const r = await runSeda(['run', fixture('dice'), '--brokers', testBroker().bootstrap, '--mode', 'exactly-once', '--state-dir', dir], { timeoutMs: 30_000 });
+  it('seda run --mode exactly-once refuses a non-deterministic stage with one clear error, before touching Kafka or the state directory', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'seda-dice-')), 'state');
+    // An unreachable broker: the refusal comes first.
+    const r = await runSeda(['run', fixture('dice'), '--brokers', '127.0.0.1:1', '--mode', 'exactly-once', '--state-dir', dir], { timeoutMs: 30_000 });
     expect(r.code).to.equal(1);
     expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error: '))).to.deep.equal([
       'error: stage "dice" declares deterministic: false, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state"',
     ]);
+    expect(existsSync(dir), 'state directory created').to.equal(false);
   });
 
   it('runStage refuses exactly-once for a non-deterministic stage and for a hand-written Transform (SEDA_RUNTIME_MODE)', async () => {

@@ -90,7 +90,7 @@ describe('seda run: bad input gives one clear error', function () {
   });
 
   it('an unreachable broker', async () => {
-    const r = await runSeda(['run', fixture('relay'), '--brokers', '127.0.0.1:1'], { timeoutMs: 45_000 });
+    const r = await runSeda(['run', fixture('relay'), '--brokers', '127.0.0.1:1', '--connect-attempts', '2', '--connect-backoff', '100', '--connect-timeout', '3000'], { timeoutMs: 45_000 });
     expect(r.code).to.not.equal(0);
     expect(oneErrorLine(r.stderr)).to.match(/127\.0\.0\.1:1/);
   });

@@ -3,72 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createWindows, type WindowResult } from '@seda/core';
 import { groupLag } from '@seda/kafka';
-import { openStateStore } from '@seda/state';
 import { createTestTopic, testBroker } from './support/broker.js';
 import { runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
 import { produceRaw } from './support/topic-io.js';
+import { compare, groundTruth, readings, storedWindows } from './support/readings.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
-const HOUR = 3_600_000;
-
-/** Deterministic readings: 50 meters, several hours of event time, kWh in quarters (exact sums). */
-function readings(count: number, meters: number, hours: number): Array<{ key: string; value: string; kwh: number; ts: number }> {
-  let seed = 42;
-  const rand = (): number => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return seed / 2 ** 32;
-  };
-  const start = Date.UTC(2026, 0, 1);
-  return Array.from({ length: count }, (_, i) => {
-    const kwh = Math.floor(rand() * 40) / 4;
-    const ts = start + Math.floor((i / count) * hours * HOUR);
-    const key = `meter${(i % meters) + 1}`;
-    return { key, value: JSON.stringify({ kwh, ts }), kwh, ts };
-  });
-}
-
-function groundTruth(rows: ReturnType<typeof readings>): Map<string, { count: number; sum: number }> {
-  const truth = new Map<string, { count: number; sum: number }>();
-  for (const r of rows) {
-    const id = `${r.key}@${Math.floor(r.ts / HOUR) * HOUR}`;
-    const agg = truth.get(id) ?? { count: 0, sum: 0 };
-    agg.count++;
-    agg.sum += r.kwh;
-    truth.set(id, agg);
-  }
-  return truth;
-}
-
-/** Every window in a stopped stage's LevelDB store, read through the state contract. */
-async function storedWindows(dir: string, topic: string, partitions: number): Promise<Map<string, { count: number; sum: number }>> {
-  const store = await openStateStore({ dir });
-  const found = new Map<string, { count: number; sum: number }>();
-  try {
-    for (let p = 0; p < partitions; p++) {
-      const engine = createWindows({ size: '1h', retention: '30d' }, { onResult: () => {}, onLateDropped: () => {} });
-      engine.bind(store.begin(topic, p), p);
-      for await (const w of engine.range() as AsyncIterable<WindowResult<{ count: number; sum: number }>>) {
-        found.set(`${w.key}@${w.start}`, { count: w.value.count, sum: w.value.sum });
-      }
-    }
-  } finally {
-    await store.close();
-  }
-  return found;
-}
-
-function compare(found: Map<string, { count: number; sum: number }>, truth: Map<string, { count: number; sum: number }>): string[] {
-  const mismatches: string[] = [];
-  for (const [id, want] of truth) {
-    const got = found.get(id);
-    if (!got || got.count !== want.count || got.sum !== want.sum) mismatches.push(`${id}: want ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
-  }
-  for (const id of found.keys()) if (!truth.has(id)) mismatches.push(`${id}: not in the input`);
-  return mismatches;
-}
-
 const fast = ['--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interval.ms=500', '--commit-interval', '200'];
 
 describe('state mode (real processes, LevelDB state with offsets)', function () {

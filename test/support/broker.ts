@@ -1,12 +1,18 @@
-import { startBroker, type EmbeddedBroker } from '@seda/kafka';
+import { serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
 
 let broker: EmbeddedBroker | undefined;
+let control: ControlServer | undefined;
 let counter = 0;
 
 /** Starts the run's shared embedded broker (called by the root hook). */
 export async function startTestBroker(): Promise<EmbeddedBroker> {
-  broker ??= await startBroker({ brokers: 3, initialRebalanceDelayMs: 0 });
-  process.env.SEDA_BROKERS = broker.bootstrap;
+  if (broker === undefined) {
+    broker = await startBroker({ brokers: 3, initialRebalanceDelayMs: 0 });
+    // seda processes the tests start create topics (changelogs) through the control channel, as with `seda broker`.
+    control = await serveControl(broker);
+    process.env.SEDA_BROKERS = broker.bootstrap;
+    process.env.SEDA_BROKER_CONTROL = control.url;
+  }
   return broker;
 }
 
@@ -14,6 +20,8 @@ export async function startTestBroker(): Promise<EmbeddedBroker> {
 export async function stopTestBroker(): Promise<void> {
   const b = broker;
   broker = undefined;
+  await control?.close();
+  control = undefined;
   await b?.stop(5000);
 }
 

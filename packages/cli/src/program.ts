@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerBrokerCommand, registerChaosCommand } from './commands/broker.js';
+import { registerConfigCommand } from './commands/config.js';
 import { registerConsumeCommand } from './commands/consume.js';
 import { registerDescribeCommand } from './commands/describe.js';
 import { registerLagCommand } from './commands/lag.js';
@@ -13,7 +14,10 @@ import { registerTopicsCommand } from './commands/topics.js';
 export function reportError(err: unknown, verbose: boolean): void {
   if (err instanceof CommanderError) return; // commander printed its own message
   const e = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`error: ${e.message.split('\n')[0]}\n`);
+  const lines = e.message.split('\n');
+  process.stderr.write(`error: ${lines[0]}\n`);
+  // A configuration error lists every problem, one per line.
+  if (Array.isArray((e as { problems?: unknown }).problems)) process.stderr.write(`${lines.slice(1).join('\n')}\n`);
   if (verbose) {
     process.stderr.write(`${e.stack ?? ''}\n`);
     if (e.cause) process.stderr.write(`cause: ${(e.cause as Error).stack ?? String(e.cause)}\n`);
@@ -39,6 +43,7 @@ export function buildProgram(): Command {
   registerConsumeCommand(program);
   registerLagCommand(program);
   registerRunCommand(program);
+  registerConfigCommand(program);
   registerDescribeCommand(program);
   registerNewCommand(program);
   registerStateCommand(program);

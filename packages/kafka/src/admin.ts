@@ -36,7 +36,13 @@ const wrap = (what: string, brokers: string, err: unknown): SedaError =>
   });
 
 /** Runs `fn` with a connected metadata-only consumer (of `group` when given), then disconnects. */
-async function withConsumer<T>(brokers: string, kafka: KafkaProperties | undefined, group: string | undefined, fn: (c: Kafka.KafkaConsumer) => Promise<T>): Promise<T> {
+async function withConsumer<T>(
+  brokers: string,
+  kafka: KafkaProperties | undefined,
+  group: string | undefined,
+  fn: (c: Kafka.KafkaConsumer) => Promise<T>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const consumer = new Kafka.KafkaConsumer(
     {
       'bootstrap.servers': brokers,
@@ -47,7 +53,7 @@ async function withConsumer<T>(brokers: string, kafka: KafkaProperties | undefin
     },
     {},
   );
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
   try {
     return await fn(consumer);
   } finally {
@@ -61,9 +67,9 @@ async function withConsumer<T>(brokers: string, kafka: KafkaProperties | undefin
   }
 }
 
-function metadata(c: Kafka.KafkaConsumer, brokers: string, topic?: string): Promise<Kafka.Metadata> {
+function metadata(c: Kafka.KafkaConsumer, brokers: string, topic?: string, timeoutMs = 10_000): Promise<Kafka.Metadata> {
   return new Promise((resolve, reject) =>
-    c.getMetadata(topic ? { topic, timeout: 10_000 } : { allTopics: true, timeout: 10_000 }, (err, md) => (err ? reject(wrap('reading metadata', brokers, err)) : resolve(md))),
+    c.getMetadata(topic ? { topic, timeout: timeoutMs } : { allTopics: true, timeout: timeoutMs }, (err, md) => (err ? reject(wrap('reading metadata', brokers, err)) : resolve(md))),
   );
 }
 
@@ -73,15 +79,22 @@ function watermarks(c: Kafka.KafkaConsumer, brokers: string, topic: string, part
   );
 }
 
-/** Topics of the cluster (internal ones left out). */
-export async function listTopics(brokers: string, kafka?: KafkaProperties): Promise<TopicInfo[]> {
-  return withConsumer(brokers, kafka, undefined, async (c) => {
-    const md = await metadata(c, brokers);
-    return md.topics
-      .filter((t) => !t.name.startsWith('__') && t.partitions.length > 0)
-      .map((t) => ({ name: t.name, partitions: t.partitions.length }))
-      .sort((a, b) => a.name.localeCompare(b.name));
-  });
+/** Topics of the cluster (internal ones left out); `timeoutMs` bounds the connect and the metadata request (default 10 s each). */
+export async function listTopics(brokers: string, kafka?: KafkaProperties, options: { timeoutMs?: number } = {}): Promise<TopicInfo[]> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return withConsumer(
+    brokers,
+    kafka,
+    undefined,
+    async (c) => {
+      const md = await metadata(c, brokers, undefined, timeoutMs);
+      return md.topics
+        .filter((t) => !t.name.startsWith('__') && t.partitions.length > 0)
+        .map((t) => ({ name: t.name, partitions: t.partitions.length }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+    },
+    timeoutMs,
+  );
 }
 
 /** Partitions of a topic with leaders, replicas and low/high watermarks. */
@@ -155,7 +168,11 @@ export async function createTopic(
     }).catch((err: unknown) => {
       throw wrap(`creating topic "${name}" through the embedded broker's control channel ${control}`, brokers, err);
     });
-    if (!res.ok) throw new SedaError('SEDA_KAFKA_ADMIN', `creating topic "${name}" failed: ${await res.text()}`);
+    if (!res.ok) {
+      const text = await res.text();
+      if (/already exists/i.test(text)) throw new SedaError('SEDA_KAFKA_TOPIC_EXISTS', `topic "${name}" already exists`);
+      throw new SedaError('SEDA_KAFKA_ADMIN', `creating topic "${name}" failed: ${text}`);
+    }
     await waitForTopic(brokers, name, 10_000, options.kafka);
     return;
   }
@@ -163,7 +180,9 @@ export async function createTopic(
   try {
     await new Promise<void>((resolve, reject) =>
       admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: replication, config: options.config ?? {} }, 30_000, (err) =>
-        err ? reject(wrap(`creating topic "${name}"`, brokers, err)) : resolve(),
+        err
+          ? reject(err.code === Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS ? new SedaError('SEDA_KAFKA_TOPIC_EXISTS', `topic "${name}" already exists`, { cause: err }) : wrap(`creating topic "${name}"`, brokers, err))
+          : resolve(),
       ),
     );
   } finally {

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import Kafka from 'node-rdkafka';
 import { join } from 'node:path';
 import { SedaError } from '@seda/core';
 
@@ -54,4 +55,36 @@ export function parseKafkaProperties(pairs: string[]): KafkaProperties {
     props[key] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
   }
   return props;
+}
+
+/** A librdkafka property librdkafka refused. */
+export interface KafkaPropertyProblem {
+  key: string;
+  /** `unknown` (no such property) or `invalid` (a value librdkafka refuses). */
+  kind: 'unknown' | 'invalid';
+  message: string;
+}
+
+/**
+ * Checks each librdkafka property on its own (librdkafka parses a property
+ * when it is set, before any connection), so every unknown key and bad value
+ * is found, not only the first. Values are left out of the messages: some are
+ * secrets.
+ */
+export function checkKafkaProperties(props: KafkaProperties): KafkaPropertyProblem[] {
+  const problems: KafkaPropertyProblem[] = [];
+  for (const [key, value] of Object.entries(props)) {
+    try {
+      // A producer's constructor only parses its configuration; nothing connects.
+      new Kafka.Producer({ [key]: value });
+    } catch (err) {
+      const message = (err as Error).message;
+      const unknown = /No such configuration property/i.test(message);
+      const valueText = String(value);
+      // librdkafka's own words (e.g. "not supported in this build"), never the value: it may be a secret.
+      const said = valueText.length > 0 ? message.split(valueText).join('[value]') : message;
+      problems.push({ key, kind: unknown ? 'unknown' : 'invalid', message: unknown ? `"${key}" is not a librdkafka property` : `librdkafka refuses it: ${said}` });
+    }
+  }
+  return problems;
 }

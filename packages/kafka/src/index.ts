@@ -1,8 +1,18 @@
 export { kafkaErrorCodes, type KafkaErrorCode } from './errors.js';
-export { resolveBrokers, parseKafkaProperties, readBrokerFile, brokerFile, type KafkaProperties, type BrokerFile } from './config.js';
+export {
+  resolveBrokers,
+  parseKafkaProperties,
+  checkKafkaProperties,
+  readBrokerFile,
+  brokerFile,
+  type KafkaProperties,
+  type KafkaPropertyProblem,
+  type BrokerFile,
+} from './config.js';
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
 export { KafkaSource, type KafkaSourceOptions, type TopicPartition, type TopicPartitionOffset } from './source.js';
 export { KafkaSink, type KafkaSinkOptions } from './sink.js';
+export { KafkaChangelog, openChangelog, type ChangelogMessage, type ChangelogOptions, type ReadChangelogMessage } from './changelog.js';
 export {
   listTopics,
   describeTopic,

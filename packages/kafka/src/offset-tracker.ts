@@ -87,6 +87,16 @@ export class OffsetTracker {
     return out;
   }
 
+  /**
+   * Sets a partition's committable offset before any unit of it is tracked
+   * (state mode: the offset stored with the state, so the group's commit,
+   * kept for lag visibility, catches up even when nothing new arrives).
+   */
+  start(topic: string, partition: number, offset: number): void {
+    const q = this.#queue(topic, partition);
+    if (q.size === 0 && q.committable === undefined) q.committable = offset;
+  }
+
   /** Records that these offsets were committed. */
   markCommitted(offsets: Array<{ topic: string; partition: number; offset: number }>): void {
     for (const o of offsets) {

@@ -8,6 +8,8 @@ export const runtimeErrorCodes = [
   'SEDA_RUNTIME_SHUTDOWN_TIMEOUT',
   'SEDA_RUNTIME_FAILED',
   'SEDA_RUNTIME_OPTIONS',
+  'SEDA_RUNTIME_CONFIG',
+  'SEDA_RUNTIME_METRICS',
 ] as const;
 
 /** A code from {@link runtimeErrorCodes}. */

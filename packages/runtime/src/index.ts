@@ -1,5 +1,26 @@
-export { runStage, type RunOptions, type RunningStage } from './run-stage.js';
+export { runStage, checkMode, type RunOptions, type RunningStage, type BatchDone, type KafkaStats } from './run-stage.js';
 export { loadStage, asStage, builtinStagesDir } from './load-stage.js';
 export { checkTopics } from './topics.js';
+export { connectWithRetries, type ConnectRetryOptions } from './connect.js';
 export { runtimeErrorCodes, type RuntimeErrorCode } from './errors.js';
+export {
+  resolveRunConfig,
+  redactConfig,
+  runConfigSchema,
+  runConfigFields,
+  logLevels,
+  ConfigError,
+  type RunConfig,
+  type RunConfigKey,
+  type RunConfigField,
+  type ResolvedConfig,
+  type ConfigInput,
+  type ConfigProblem,
+  type ConfigSource,
+} from './config.js';
+export { isSecretKey, redactValue, secretValues, secretScrubber, redacted } from './secrets.js';
+export { createStageMetrics, createMetricsRegistry, countBrokersUp, type StageMetrics, type StageMetricsOptions } from './metrics.js';
+export { StageHealth, type HealthReport, type StageHealthOptions } from './health.js';
+export { serveOps, type OpsServer, type OpsServerOptions } from './ops-server.js';
+export { kafkaLogProperties, pinoLevelOf, routeKafkaLogs, type KafkaLogEvent } from './kafka-log.js';
 export { describeHop, describeChain, type Hop } from './chain.js';

@@ -1,4 +1,5 @@
 import { EventEmitter, once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Transform } from 'node:stream';
 import {
   createCounters,
@@ -22,7 +23,8 @@ import {
   type TopicPartition,
   type TopicPartitionOffset,
 } from '@seda/kafka';
-import { checkTopics } from './topics.js';
+import { connectWithRetries, type ConnectRetryOptions } from './connect.js';
+import { kafkaLogProperties, levelOf, routeKafkaLogs } from './kafka-log.js';
 
 /** Options of {@link runStage}. */
 export interface RunOptions {
@@ -58,15 +60,46 @@ export interface RunOptions {
   retry?: RetrySpec;
   /** Check that input and output topics exist before starting. Default true. */
   checkTopics?: boolean;
+  /** How the first contact with Kafka is retried at start (attempts, backoff, timeout per attempt). */
+  connect?: ConnectRetryOptions;
   /** Counters to fill (for metrics); fresh ones by default. */
   counters?: StageCounters;
 }
 
-/** A stage running against Kafka. */
+/** A batch of input records done: outputs acknowledged (and, in state mode, state and offsets written). */
+export interface BatchDone {
+  topic: string;
+  partition: number;
+  /** Input records in the batch. */
+  records: number;
+  /** From consumed to done, seconds. */
+  durationSeconds: number;
+}
+
+/** librdkafka statistics of one client (JSON of `statistics.interval.ms`, parsed). */
+export interface KafkaStats {
+  client: 'consumer' | 'producer';
+  stats: { [key: string]: any };
+}
+
+/**
+ * A stage running against Kafka. What happens is told by events, for
+ * metrics, health and tests (listeners run on the stage's path: keep them
+ * cheap; none is per record):
+ * - `assigned` (partitions), `revoked` (partitions): rebalance steps;
+ * - `batch` ({@link BatchDone}): per input batch done;
+ * - `committed` (offsets, durationSeconds): a group commit confirmed;
+ * - `commitFailed` (err, offsets): a group commit that failed and was left for the next one;
+ * - `stateWritten` (topic, partition, durationSeconds): state and offsets written (state modes);
+ * - `stats` ({@link KafkaStats}): librdkafka statistics, when `statistics.interval.ms` is set;
+ * - `stopping`: a stop began; `failed` (err): the stage failed and stops.
+ */
 export interface RunningStage extends EventEmitter {
   readonly stage: Stage;
   readonly mode: DeliveryMode;
   readonly group: string;
+  /** The topics it reads and writes, overrides applied. */
+  readonly topics: { input: string; outputs: { [output: string]: string }; dlq: string };
   readonly counters: StageCounters;
   /** Resolves once stopped; rejects with the error that stopped the stage. */
   readonly done: Promise<void>;
@@ -99,25 +132,14 @@ function producerProperties(kafka: KafkaProperties | undefined): KafkaProperties
 }
 
 /**
- * Runs one stage: Kafka source -> stage transform -> Kafka sink, committing
- * input offsets only after every output they produced was acknowledged.
- * In `state` mode offsets are written with the state instead, and the
- * consumer starts each assigned partition at its stored offset.
- * `exactly-once` is `state` plus deduplication of the input by lineage:
- * every output carries its lineage in every mode, so any stage can feed an
- * exactly-once hop (see the README's "Exactly-once across a chain").
+ * Fails with `SEDA_RUNTIME_MODE` when `stage` cannot run in `mode`: a
+ * stateful stage outside the state modes, or `exactly-once` for a stage
+ * that is not deterministic or is a hand-written Transform (no lineage).
+ * Needs nothing but the definition, so a CLI can refuse before it opens
+ * state or reaches Kafka.
  */
-export async function runStage(stage: Stage, options: RunOptions): Promise<RunningStage> {
-  const mode: DeliveryMode = options.mode ?? stage.mode;
-  const group = options.group ?? stage.name;
-  const log = (options.log ?? silentLogger).child({ stage: stage.name, group });
-  const inputTopic = options.input ?? stage.input.topic;
-  if (!inputTopic) throw new SedaError('SEDA_RUNTIME_OPTIONS', `stage "${stage.name}" has no input topic: pass --input <topic>`);
-  const stateful = mode === 'state' || mode === 'exactly-once';
-  if (stateful && options.state === undefined) {
-    throw new SedaError('SEDA_RUNTIME_MODE', `mode "${mode}" keeps offsets with state, but no state store was given (pass --state-dir)`);
-  }
-  if (stage.hasState && !stateful) {
+export function checkMode(stage: Stage, mode: DeliveryMode): void {
+  if (stage.hasState && mode !== 'state' && mode !== 'exactly-once') {
     throw new SedaError('SEDA_RUNTIME_MODE', `stage "${stage.name}" keeps state, so it runs in mode "state" or "exactly-once", not "${mode}"`);
   }
   if (mode === 'exactly-once' && !stage.deterministic) {
@@ -132,6 +154,30 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       `stage "${stage.name}" is a hand-written Transform: it neither reads nor writes lineage, so it cannot run exactly-once. Define it with defineStage, or use mode "state"`,
     );
   }
+}
+
+/**
+ * Runs one stage: Kafka source -> stage transform -> Kafka sink, committing
+ * input offsets only after every output they produced was acknowledged.
+ * In `state` mode offsets are written with the state instead, and the
+ * consumer starts each assigned partition at its stored offset.
+ * `exactly-once` is `state` plus deduplication of the input by lineage:
+ * every output carries its lineage in every mode, so any stage can feed an
+ * exactly-once hop (see the README's "Exactly-once across a chain").
+ */
+export async function runStage(stage: Stage, options: RunOptions): Promise<RunningStage> {
+  const mode: DeliveryMode = options.mode ?? stage.mode;
+  const group = options.group ?? stage.name;
+  const log = (options.log ?? silentLogger).child({ stage: stage.name, group });
+  // librdkafka logs at the level of ours; the user's --kafka log_level/debug win.
+  const kafka = { ...kafkaLogProperties(levelOf(log)), ...options.kafka };
+  const inputTopic = options.input ?? stage.input.topic;
+  if (!inputTopic) throw new SedaError('SEDA_RUNTIME_OPTIONS', `stage "${stage.name}" has no input topic: pass --input <topic>`);
+  const stateful = mode === 'state' || mode === 'exactly-once';
+  if (stateful && options.state === undefined) {
+    throw new SedaError('SEDA_RUNTIME_MODE', `mode "${mode}" keeps offsets with state, but no state store was given (pass --state-dir)`);
+  }
+  checkMode(stage, mode);
   for (const name of Object.keys(options.outputs ?? {})) {
     if (!(name in stage.outputs)) {
       throw new SedaError(
@@ -140,14 +186,16 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       );
     }
   }
-  const outputTopics = Object.entries(stage.outputs).map(([name, o]) => options.outputs?.[name] ?? o.topic);
+  const outputsByName = Object.fromEntries(Object.entries(stage.outputs).map(([name, o]) => [name, options.outputs?.[name] ?? o.topic]));
+  const outputTopics = Object.values(outputsByName);
   const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
   // Partition counts let null-key outputs go to the same partition on a replay (lineage stays ordered per partition).
-  const partitions = options.checkTopics !== false ? await checkTopics(options.brokers, [inputTopic, ...outputTopics], options.kafka, log) : undefined;
+  const partitions = await connectWithRetries(options.brokers, options.kafka, options.checkTopics === false ? undefined : [inputTopic, ...outputTopics], log, options.connect);
 
   const counters = options.counters ?? createCounters();
   const tracker = new OffsetTracker();
-  const tickets = new Map<string, Map<number, Ticket>>();
+  /** Per partition, by the batch's next offset: its offset-tracker ticket and when it was consumed. */
+  const tickets = new Map<string, Map<number, { ticket: Ticket; consumedAt: number }>>();
   const state = options.state;
   const commitIntervalMs = options.commitIntervalMs ?? 1000;
   const commitEveryRecords = options.commitEveryRecords ?? 10_000;
@@ -175,11 +223,12 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       const offsets = tracker.committable();
       if (offsets.length === 0) return;
       ackedSinceCommit = 0;
+      const startedAt = performance.now();
       try {
         await source.commit(offsets);
         tracker.markCommitted(offsets);
         if (!stateful) commits++;
-        emitter.emit('committed', offsets);
+        emitter.emit('committed', offsets, (performance.now() - startedAt) / 1000);
         log.debug({ offsets }, 'committed');
       } catch (err) {
         // In state mode Kafka commits are only for lag visibility: offsets live with the state.
@@ -188,6 +237,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
           // Not committed: these records are redelivered if the partition moves, never skipped;
           // the next commit (interval, revoke or shutdown) covers them.
           commitFailures++;
+          emitter.emit('commitFailed', err, offsets);
           log.warn({ err, offsets }, 'commit failed; offsets stay uncommitted and are retried with the next commit');
         } else fail(new SedaError('SEDA_RUNTIME_FAILED', (err as Error).message, { cause: err }));
       }
@@ -197,11 +247,13 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
 
   const ack = (batch: OutputBatch): void => {
     const byOffset = tickets.get(tpKey(batch.topic, batch.partition));
-    const ticket = byOffset?.get(batch.nextOffset);
-    if (ticket === undefined) return; // partition revoked meanwhile: nothing to commit for it here
+    const entry = byOffset?.get(batch.nextOffset);
+    if (entry === undefined) return; // partition revoked meanwhile: nothing to commit for it here
     byOffset!.delete(batch.nextOffset);
-    tracker.ack(ticket);
+    tracker.ack(entry.ticket);
     ackedSinceCommit += batch.inputCount;
+    const done: BatchDone = { topic: batch.topic, partition: batch.partition, records: batch.inputCount, durationSeconds: (performance.now() - entry.consumedAt) / 1000 };
+    emitter.emit('batch', done);
     if (ackedSinceCommit >= commitEveryRecords) void commitNow();
   };
 
@@ -210,11 +262,16 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     if (!stateful) return ack(batch);
     // Deliver outputs before writing offsets with state: a crash replays, never skips.
     const key = tpKey(batch.topic, batch.partition);
+    let startedAt = 0;
     const chain = (stateChains.get(key) ?? Promise.resolve())
-      .then(() => state!.commit(batch.topic, batch.partition, batch.state, batch.nextOffset))
+      .then(() => {
+        startedAt = performance.now();
+        return state!.commit(batch.topic, batch.partition, batch.state, batch.nextOffset);
+      })
       .then(
         () => {
           commits++;
+          emitter.emit('stateWritten', batch.topic, batch.partition, (performance.now() - startedAt) / 1000);
           ack(batch);
         },
         (err: unknown) => fail(err),
@@ -226,7 +283,8 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     brokers: options.brokers,
     groupId: group,
     topics: [inputTopic],
-    kafka: options.kafka,
+    kafka,
+    connectTimeoutMs: options.connect?.timeoutMs,
     batchSize: options.batchSize,
     fromBeginning: options.fromBeginning,
     assignmentStrategy: options.assignmentStrategy,
@@ -242,6 +300,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       for (const p of partitions) {
         const stored = await state!.storedOffset(p.topic, p.partition);
         starts.push({ ...p, offset: stored ?? (options.fromBeginning ? -2 : -1) });
+        if (stored !== undefined) tracker.start(p.topic, p.partition, stored);
       }
       log.info({ starts }, 'starting partitions at stored offsets');
       return starts;
@@ -277,7 +336,14 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     },
   });
 
-  const sink = new KafkaSink({ brokers: options.brokers, kafka: producerProperties(options.kafka), log, onDelivered });
+  const sink = new KafkaSink({ brokers: options.brokers, kafka: producerProperties(kafka), log, onDelivered, connectTimeoutMs: options.connect?.timeoutMs });
+  routeKafkaLogs(source.consumer, log, 'consumer');
+  routeKafkaLogs(sink.producer, log, 'producer');
+  const forwardStats = (client: KafkaStats['client']) => (event: { message: string }) => {
+    if (emitter.listenerCount('stats') > 0) emitter.emit('stats', { client, stats: JSON.parse(event.message) } satisfies KafkaStats);
+  };
+  source.consumer.on('event.stats', forwardStats('consumer'));
+  sink.producer.on('event.stats', forwardStats('producer'));
   const transform: Transform = stage.createTransform({
     input: options.input,
     outputs: options.outputs,
@@ -294,7 +360,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   // Every input batch gets a ticket in source order before the stage sees it.
   source.on('data', (batch: InputBatch) => {
     const byOffset = tickets.get(tpKey(batch.topic, batch.partition));
-    if (byOffset !== undefined) byOffset.set(batch.nextOffset, tracker.track(batch.topic, batch.partition, batch.nextOffset));
+    if (byOffset !== undefined) byOffset.set(batch.nextOffset, { ticket: tracker.track(batch.topic, batch.partition, batch.nextOffset), consumedAt: performance.now() });
     if (!transform.write(batch)) source.pause();
   });
   transform.on('drain', () => {
@@ -328,6 +394,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   async function shutdown(): Promise<void> {
     stopped ??= (async () => {
       stopping = true;
+      emitter.emit('stopping');
       clearInterval(timer);
       source.pause();
       source.unpipe();
@@ -360,6 +427,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     stage,
     mode,
     group,
+    topics: { input: inputTopic, outputs: outputsByName, dlq: dlqTopic },
     counters,
     done,
     assignment: () => source.assignment(),

@@ -5,8 +5,14 @@ import { listTopics, type KafkaProperties } from '@seda/kafka';
  * Fails with one clear error when a topic the stage reads or writes does not
  * exist; returns the partition count of every topic on the cluster.
  */
-export async function checkTopics(brokers: string, topics: string[], kafka: KafkaProperties | undefined, log: Logger): Promise<{ [topic: string]: number }> {
-  const listed = await listTopics(brokers, kafka);
+export async function checkTopics(
+  brokers: string,
+  topics: string[],
+  kafka: KafkaProperties | undefined,
+  log: Logger,
+  options: { timeoutMs?: number } = {},
+): Promise<{ [topic: string]: number }> {
+  const listed = await listTopics(brokers, kafka, options);
   const existing = new Set(listed.map((t) => t.name));
   const missing = [...new Set(topics)].filter((t) => !existing.has(t));
   if (missing.length > 0) {

@@ -3,6 +3,8 @@ import { SedaError, type Codec } from '@seda/core';
 
 /** Key of the partition's next offset, written in the same batch as state. */
 export const OFFSET_KEY = 'o';
+/** Key of the changelog offset of the last marker the local state reflects. */
+export const CHANGELOG_KEY = 'c';
 /** Prefix of state keys inside a partition's database. */
 export const STATE_PREFIX = 's\u0000';
 /** Upper bound of the state key space. */
@@ -57,10 +59,15 @@ export async function openPartitionDb(dir: string, lockTimeoutMs: number): Promi
   }
 }
 
-/** Reads the stored next offset of a partition's database. */
-export async function readOffset(db: ClassicLevel<string, Buffer>): Promise<number | undefined> {
-  const v = await db.get(OFFSET_KEY);
+/** Reads a number stored under `key` (an offset or a changelog position). */
+export async function readNumber(db: ClassicLevel<string, Buffer>, key: string): Promise<number | undefined> {
+  const v = await db.get(key);
   return v === undefined ? undefined : Number(v.toString());
+}
+
+/** Reads the stored next offset of a partition's database. */
+export function readOffset(db: ClassicLevel<string, Buffer>): Promise<number | undefined> {
+  return readNumber(db, OFFSET_KEY);
 }
 
 /** Counts the state keys of a partition's database. */

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
@@ -14,13 +15,10 @@ import {
   type StateBatch,
   type StateProvider,
 } from '@seda/core';
-import { countKeys, OFFSET_KEY, openError, openPartitionDb, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
-
-/** Who a state directory belongs to: one stage in one consumer group. */
-export interface StateOwner {
-  stage: string;
-  group: string;
-}
+import { markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
+import { CHANGELOG_KEY, OFFSET_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
+import { syncWithChangelog, type RestoreProgress } from './restore.js';
+import { checkOwner, describePartition, partitionDir, partitionDirs, readOffsetOf, type StateOwner, type StoredPartition } from './layout.js';
 
 /** Options of {@link openStateStore}. */
 export interface StateStoreOptions {
@@ -41,68 +39,56 @@ export interface StateStoreOptions {
    * it (its previous owner finishing a revoke). Default 30 s.
    */
   lockTimeoutMs?: number;
+  /**
+   * The changelog topic's I/O: every commit is appended there before it is
+   * written locally, and a partition whose local copy is missing or behind is
+   * restored from it when first used. Without it, the local store is the only copy.
+   */
+  changelog?: ChangelogIO;
+  /** Progress of restores from the changelog (for metrics). */
+  onRestoreProgress?: (progress: RestoreProgress) => void;
+  /**
+   * With a changelog: how long the local copy of a released partition is kept
+   * (a warm cache, reused if the partition comes back). Default 10 minutes.
+   */
+  warmRetentionMs?: number;
 }
 
-/** A partition's stored offset and key count. */
-export interface StoredPartition {
-  topic: string;
-  partition: number;
-  offset: number | undefined;
-  keys: number;
-  /** True when another live process holds the partition (offset and keys unknown). */
-  inUse?: boolean;
-}
 
 /** The LevelDB state store of a stage: one LevelDB per input partition under one root. */
 export interface LevelStateStore extends StateProvider {
   readonly dir: string;
   /** Partitions with stored state or offsets, open here or not. */
   partitions(): Promise<StoredPartition[]>;
+  /** Stored next offsets per partition, without counting keys (unlike {@link partitions}); partitions a live process holds are read from a copy. */
+  storedOffsets(): Promise<Array<{ topic: string; partition: number; offset: number }>>;
   /** Committed entries of a partition in key order. */
   entries(topic: string, partition: number): AsyncIterable<[string, unknown]>;
   /** Deletes a partition's state and offset (e.g. it moved for good). */
   dropPartition(topic: string, partition: number): Promise<void>;
   /** Size of the store's files on disk, bytes. */
   sizeBytes(): Promise<number>;
+  /** The local changelog position of a partition (the marker its state reflects), if any. */
+  changelogPosition(topic: string, partition: number): Promise<number | undefined>;
+  /**
+   * Standby work: brings the local copy of a partition this process does not
+   * own up to date with the changelog, without keeping it open, so taking the
+   * partition over later needs only the newest records. False when there is
+   * nothing to do here: no changelog, the partition is processed here, or
+   * another local process holds it.
+   */
+  warm(topic: string, partition: number): Promise<boolean>;
 }
-
-/** The file naming a state directory's owner. */
-export const ownerFile = 'seda-state.json';
 
 interface OpenPartition {
   readonly dir: string;
+  /** Opened, and in line with the changelog when there is one. */
   readonly db: Promise<ClassicLevel<string, Buffer>>;
+  /** This process's changelog epoch for the partition. */
+  readonly epoch: string;
   readonly overlay: PartitionOverlay<unknown>;
   /** The last commit of this partition; the next waits for it, release waits for it. */
   writing: Promise<void>;
-}
-
-const partitionDir = (root: string, topic: string, partition: number): string => join(root, encodeURIComponent(topic), String(partition));
-
-function checkOwner(dir: string, owner: StateOwner | undefined): void {
-  if (existsSync(join(dir, 'CURRENT'))) {
-    throw new SedaError(
-      'SEDA_STATE_OPEN',
-      `state directory ${dir} holds a single LevelDB from an older seda layout; move it away (the stage rebuilds its state from the input) or pass another --state-dir`,
-    );
-  }
-  const file = join(dir, ownerFile);
-  if (existsSync(file)) {
-    let recorded: Partial<StateOwner>;
-    try {
-      recorded = JSON.parse(readFileSync(file, 'utf8')) as Partial<StateOwner>;
-    } catch (err) {
-      throw new SedaError('SEDA_STATE_CORRUPT', `state directory ${dir}: ${ownerFile} is not readable JSON (${(err as Error).message}); fix or delete that file`, { cause: err });
-    }
-    if (owner !== undefined && (recorded.stage !== owner.stage || recorded.group !== owner.group)) {
-      throw new SedaError(
-        'SEDA_STATE_OWNER',
-        `state directory ${dir} belongs to stage "${recorded.stage}" in group "${recorded.group}", not stage "${owner.stage}" in group "${owner.group}"; give this stage its own --state-dir`,
-      );
-    }
-  } else if (owner !== undefined) {
-    writeFileSync(file, `${JSON.stringify({ format: 1, stage: owner.stage, group: owner.group })}\n`);
-  }
 }
 
 /**
@@ -126,21 +112,43 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
   }
   checkOwner(dir, options.owner);
   const writeOptions = { sync: options.sync === true };
+  const changelog = options.changelog;
+  const warmRetentionMs = options.warmRetentionMs ?? 600_000;
   const parts = new Map<string, OpenPartition>();
+  /** Local copies of released partitions, deleted when their warm retention ends. */
+  const expiries = new Map<string, NodeJS.Timeout>();
   let closed = false;
   // Committed values are immutable once decoded: copies go through the codec.
   const copy = (value: unknown): unknown => codec.decode(codec.encode(value));
 
+  let changelogInput: string | undefined;
   const part = (topic: string, partition: number): OpenPartition => {
     if (closed) throw new SedaError('SEDA_STATE_CLOSED', `the state store ${dir} is closed`);
+    if (changelog !== undefined) {
+      changelogInput ??= topic;
+      if (topic !== changelogInput) {
+        throw new SedaError('SEDA_STATE_OPEN', `changelog ${changelog.topic} serves input topic "${changelogInput}", not "${topic}": a stage with a changelog reads one topic`);
+      }
+    }
     const k = `${topic}\u0000${partition}`;
     let p = parts.get(k);
     if (p !== undefined) return p;
     const pdir = partitionDir(dir, topic, partition);
+    const epoch = randomUUID();
+    clearTimeout(expiries.get(pdir));
+    expiries.delete(pdir);
     const db = (async () => {
       mkdirSync(pdir, { recursive: true });
       const opened = await openPartitionDb(pdir, lockTimeoutMs);
       log.debug({ topic, partition, dir: pdir }, 'partition state opened');
+      if (changelog !== undefined) {
+        try {
+          await syncWithChangelog({ db: opened, io: changelog, topic, partition, epoch, log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+        } catch (err) {
+          await opened.close().catch(() => {});
+          throw err;
+        }
+      }
       return opened;
     })();
     // A failed open is forgotten, so the next use tries again; its callers see the error.
@@ -163,7 +171,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       },
       copy,
     );
-    p = { dir: pdir, db, overlay, writing: Promise.resolve() };
+    p = { dir: pdir, db, epoch, overlay, writing: Promise.resolve() };
     parts.set(k, p);
     return p;
   };
@@ -182,6 +190,15 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     p.overlay.pending.splice(0);
     await closePartition(p);
     log.debug({ topic, partition }, 'partition state released');
+    if (changelog !== undefined && !closed) {
+      // The changelog holds the state: the local copy is only a warm cache now.
+      const timer = setTimeout(() => {
+        expiries.delete(p.dir);
+        if (!parts.has(k)) void rm(p.dir, { recursive: true, force: true }).catch((err: unknown) => log.warn({ err, dir: p.dir }, 'cannot delete an expired local copy'));
+      }, warmRetentionMs);
+      timer.unref();
+      expiries.set(p.dir, timer);
+    }
   };
 
   log.debug({ dir }, 'state store opened');
@@ -210,8 +227,21 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       }
       ops.push({ type: 'put', key: OFFSET_KEY, value: Buffer.from(String(nextOffset)) });
       const write = p.writing.then(async () => {
-        // State and offset in ONE atomic write: after a crash both are there or neither.
-        await (await p.db).batch(ops, writeOptions);
+        const db = await p.db;
+        if (changelog !== undefined) {
+          // The shared copy first: local state never gets ahead of the changelog.
+          const records: ChangelogRecord[] = [];
+          for (const op of ops) {
+            if (op.key.startsWith(STATE_PREFIX)) {
+              records.push({ key: Buffer.from(op.key.slice(STATE_PREFIX.length)), value: op.type === 'put' ? op.value : null, epoch: p.epoch });
+            }
+          }
+          records.push(markerRecord(p.epoch, nextOffset));
+          const at = await changelog.append(partition, records);
+          ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
+        }
+        // State, offset (and changelog position) in ONE atomic write: after a crash all are there or none.
+        await db.batch(ops, writeOptions);
         if (cs !== undefined) o.shift(cs);
       });
       p.writing = write.catch(() => {});
@@ -224,45 +254,70 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       parts.get(`${topic}\u0000${partition}`)?.overlay.pending.splice(0);
     },
     release,
+    async warm(topic, partition) {
+      if (changelog === undefined || closed || parts.has(`${topic}\u0000${partition}`)) return false;
+      const pdir = partitionDir(dir, topic, partition);
+      mkdirSync(pdir, { recursive: true });
+      let db: ClassicLevel<string, Buffer>;
+      try {
+        db = await openPartitionDb(pdir, 0);
+      } catch (err) {
+        if ((err as SedaError).code === 'SEDA_STATE_LOCKED') return false;
+        throw err;
+      }
+      try {
+        await syncWithChangelog({ db, io: changelog, topic, partition, epoch: randomUUID(), log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+      } finally {
+        await db.close();
+      }
+      return true;
+    },
+    async changelogPosition(topic, partition) {
+      return readNumber(await part(topic, partition).db, CHANGELOG_KEY);
+    },
     async close() {
       if (closed) return;
       closed = true;
+      for (const timer of expiries.values()) clearTimeout(timer);
+      expiries.clear();
       const open = [...parts.values()];
       parts.clear();
       await Promise.all(open.map(closePartition));
     },
     async partitions() {
       const out: StoredPartition[] = [];
-      for (const t of await readdir(dir, { withFileTypes: true })) {
-        if (!t.isDirectory()) continue;
-        const topic = decodeURIComponent(t.name);
-        for (const q of await readdir(join(dir, t.name), { withFileTypes: true })) {
-          if (!q.isDirectory() || !/^\d+$/.test(q.name)) continue;
-          const partition = Number(q.name);
-          const mine = parts.get(`${topic}\u0000${partition}`);
-          if (mine !== undefined) {
-            const db = await mine.db;
-            out.push({ topic, partition, offset: await readOffset(db), keys: await countKeys(db) });
-            continue;
-          }
-          let db: ClassicLevel<string, Buffer>;
-          try {
-            db = await openPartitionDb(join(dir, t.name, q.name), 0);
-          } catch (err) {
-            if ((err as SedaError).code !== 'SEDA_STATE_LOCKED') throw err;
-            out.push({ topic, partition, offset: undefined, keys: 0, inUse: true });
-            continue;
-          }
-          try {
-            const offset = await readOffset(db);
-            const keys = await countKeys(db);
-            if (offset !== undefined || keys > 0) out.push({ topic, partition, offset, keys });
-          } finally {
-            await db.close();
-          }
+      for (const { topic, partition, pdir } of await partitionDirs(dir)) {
+        const mine = parts.get(`${topic}\u0000${partition}`);
+        if (mine !== undefined) {
+          const db = await mine.db;
+          out.push(await describePartition(topic, partition, db));
+          continue;
+        }
+        let db: ClassicLevel<string, Buffer>;
+        try {
+          db = await openPartitionDb(pdir, 0);
+        } catch (err) {
+          if ((err as SedaError).code !== 'SEDA_STATE_LOCKED') throw err;
+          out.push({ topic, partition, offset: undefined, keys: 0, inUse: true });
+          continue;
+        }
+        try {
+          const found = await describePartition(topic, partition, db);
+          if (found.offset !== undefined || found.keys > 0) out.push(found);
+        } finally {
+          await db.close();
         }
       }
       return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    },
+    async storedOffsets() {
+      const out: Array<{ topic: string; partition: number; offset: number }> = [];
+      for (const { topic, partition, pdir } of await partitionDirs(dir)) {
+        const mine = parts.get(`${topic}\u0000${partition}`);
+        const offset = mine !== undefined ? await readOffset(await mine.db) : await readOffsetOf(pdir);
+        if (offset !== undefined) out.push({ topic, partition, offset });
+      }
+      return out;
     },
     async *entries(topic, partition) {
       yield* stateEntries(await part(topic, partition).db, codec);

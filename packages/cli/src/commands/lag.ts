@@ -1,21 +1,52 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { groupLag } from '@seda/kafka';
+import { SedaError } from '@seda/core';
+import { describeTopic, groupLag, type KafkaProperties, type PartitionLag } from '@seda/kafka';
+import { openStateStore } from '@seda/state';
 import { connection, withConnection } from '../options.js';
 
-/** `seda lag <group>`: committed offset, high watermark and lag per partition. */
+/** `seda lag <group>`: committed (or, with --state-dir, stored) offset, high watermark and lag per partition. */
 export function registerLagCommand(program: Command): void {
   withConnection(program.command('lag').description('a consumer group\'s committed offset, high watermark and lag per partition').argument('<group>'))
     .option('--topic <name>', 'only this topic (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--state-dir <dir>',
+      'a state-mode stage: read the offsets stored with its state (LevelDB) instead of the group\'s commits; partitions a running stage holds are read from a copy',
+    )
     .option('--json', 'print JSON')
-    .action(async (group: string, flags: { topic?: string[]; json?: boolean; brokers?: string; kafka?: string[] }) => {
+    .action(async (group: string, flags: { topic?: string[]; json?: boolean; brokers?: string; kafka?: string[]; stateDir?: string }) => {
       const { brokers, kafka } = connection(flags);
-      const rows = await groupLag(brokers, group, flags.topic, kafka);
+      const rows = flags.stateDir === undefined ? await groupLag(brokers, group, flags.topic, kafka) : await storedLag(brokers, kafka, resolve(flags.stateDir), flags.topic);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows)}\n`);
         return;
       }
-      process.stdout.write('topic\tpartition\tcommitted\thigh\tlag\n');
+      process.stdout.write(`topic\tpartition\t${flags.stateDir === undefined ? 'committed' : 'stored'}\thigh\tlag\n`);
       for (const r of rows) process.stdout.write(`${r.topic}\t${r.partition}\t${r.committed < 0 ? '-' : r.committed}\t${r.high}\t${r.lag}\n`);
       process.stdout.write(`total lag: ${rows.reduce((n, r) => n + r.lag, 0)}\n`);
     });
+}
+
+/** Lag from the offsets stored with a stage's state (partitions a running stage holds are read from a copy). */
+async function storedLag(brokers: string, kafka: KafkaProperties, dir: string, topics: string[] | undefined): Promise<PartitionLag[]> {
+  const stored = new Map<string, { topic: string; partition: number; offset: number }>();
+  if (!existsSync(dir)) throw new SedaError('SEDA_STATE_OPEN', `no state store at ${dir}; pass the --state-dir the stage ran with`);
+  const store = await openStateStore({ dir });
+  try {
+    for (const o of await store.storedOffsets()) {
+      if (topics === undefined || topics.includes(o.topic)) stored.set(`${o.topic}\u0000${o.partition}`, o);
+    }
+  } finally {
+    await store.close();
+  }
+  const rows: PartitionLag[] = [];
+  for (const topic of [...new Set([...stored.values()].map((o) => o.topic))].sort()) {
+    for (const p of await describeTopic(brokers, topic, kafka)) {
+      const offset = stored.get(`${topic}\u0000${p.partition}`)?.offset;
+      const committed = offset ?? -1;
+      rows.push({ topic, partition: p.partition, committed, high: p.high, low: p.low, lag: Math.max(0, p.high - (offset ?? p.low)) });
+    }
+  }
+  return rows;
 }

@@ -1,123 +1,100 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { deliveryModes, SedaError, type DeliveryMode } from '@seda/core';
-import { parseKafkaProperties, resolveBrokers } from '@seda/kafka';
-import { loadStage, runStage, type RunningStage, type RunOptions } from '@seda/runtime';
-import { openStateStore } from '@seda/state';
-import { createLogger, logLevels } from '../logger.js';
+import { describeTopic, listTopics, openChangelog, resolveBrokers, type KafkaChangelog, type KafkaProperties } from '@seda/kafka';
+import type { Logger, Stage } from '@seda/core';
+import {
+  checkMode,
+  createMetricsRegistry,
+  createStageMetrics,
+  loadStage,
+  redactConfig,
+  resolveRunConfig,
+  runConfigFields,
+  runStage,
+  secretValues,
+  serveOps,
+  StageHealth,
+  type ResolvedConfig,
+  type RunningStage,
+  type RunOptions,
+} from '@seda/runtime';
+import { openStateStore, startStandby, type LevelStateStore, type RestoreProgress } from '@seda/state';
+import { createLogger } from '../logger.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** Options `seda run` takes; a --config JSON file may hold the same keys. */
-interface RunFlags {
-  brokers?: string;
-  group?: string;
-  mode?: DeliveryMode;
-  fromBeginning?: boolean;
-  input?: string;
-  output?: string[];
-  instances?: string;
-  kafka?: string[];
-  config?: string;
-  logLevel?: string;
-  stateDir?: string;
-  commitInterval?: string;
-  batchSize?: string;
-  maxRestarts?: string;
-  instanceIndex?: string;
-  verbose?: boolean;
+/** Default `statistics.interval.ms` when metrics are on: lag, producer queue and broker state for /readyz. */
+const defaultStatisticsIntervalMs = 5000;
+
+/**
+ * Adds every option of a stage instance (from the configuration schema, so
+ * `seda run` and `seda config --print` take the same ones). Values are not
+ * checked by commander: {@link resolveRunConfig} checks them all at once.
+ */
+export function addRunOptions(cmd: Command): Command {
+  for (const field of runConfigFields) {
+    const def = field.defaultValue !== undefined ? String(field.defaultValue) : field.defaultText;
+    const help = `${field.description} [env ${field.env === 'SEDA_KAFKA_' ? 'SEDA_KAFKA_<PROPERTY>' : field.env}${def ? `; default ${def}` : ''}]`;
+    const option = new Option(field.flag, help);
+    if (field.kind === 'map') option.argParser(collect);
+    cmd.addOption(option);
+  }
+  return cmd
+    .option('--config <file>', 'JSON file with any of these keys (flags > SEDA_* env > file > defaults) [env SEDA_CONFIG]')
+    .addOption(new Option('--instance-index <i>').hideHelp())
+    .option('--verbose', 'print stack traces of errors');
 }
 
-function positiveInt(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new SedaError('SEDA_RUNTIME_OPTIONS', `${flag} must be a whole number >= 1 (got "${value}")`);
-  return n;
-}
+/** The flags commander parsed for `seda run` / `seda config`. */
+export type RunFlags = { config?: string; instanceIndex?: string; verbose?: boolean } & { [key: string]: unknown };
 
-function parseOutputs(pairs: string[] | undefined): { [name: string]: string } {
-  const outputs: { [name: string]: string } = {};
-  for (const pair of pairs ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0 || eq === pair.length - 1) {
-      throw new SedaError('SEDA_RUNTIME_OPTIONS', `--output "${pair}" is not <name>=<topic>, e.g. --output bills=bills-v2`);
-    }
-    outputs[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return outputs;
-}
-
-/** Flags override SEDA_* environment variables, which override the --config file. */
-function mergeConfig(flags: RunFlags): RunFlags {
-  let file: RunFlags = {};
-  if (flags.config !== undefined) {
-    try {
-      file = JSON.parse(readFileSync(flags.config, 'utf8')) as RunFlags;
-    } catch (err) {
-      throw new SedaError('SEDA_RUNTIME_OPTIONS', `cannot read --config ${flags.config}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  const env = process.env;
-  const fromEnv: RunFlags = {
-    group: env.SEDA_GROUP,
-    mode: env.SEDA_MODE as DeliveryMode | undefined,
-    stateDir: env.SEDA_STATE_DIR,
-    logLevel: env.SEDA_LOG_LEVEL,
-  };
-  const merged: RunFlags = { ...file };
-  for (const layer of [fromEnv, flags]) {
-    for (const [k, v] of Object.entries(layer)) if (v !== undefined) (merged as { [k: string]: unknown })[k] = v;
-  }
-  return merged;
+/** Resolves the configuration of `seda run` from its flags, the environment and the --config file; throws one error listing every problem. */
+export function runConfig(flags: RunFlags, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
+  const file = flags.config ?? (env.SEDA_CONFIG?.trim() ? env.SEDA_CONFIG : undefined);
+  return resolveRunConfig({ flags, env, file });
 }
 
 /** `seda run <stage>`: runs one stage (or N worker processes of it) until SIGTERM/SIGINT. */
 export function registerRunCommand(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('run a stage: a stage of stages/, a path to a module (./my-stage.js), or an installed package whose default export is a stage')
-    .argument('<stage>', 'stage name, path or package')
-    .option('--brokers <list>', 'Kafka bootstrap servers (default: SEDA_BROKERS, then .seda/broker.json)')
-    .option('--group <id>', 'consumer group (default: the stage name)')
-    .addOption(new Option('--mode <mode>', 'delivery mode (default: state for stateful stages, else at-least-once)').choices([...deliveryModes]))
-    .option('--from-beginning', 'start partitions with no committed/stored offset at the beginning')
-    .option('--input <topic>', 'read this topic instead of the stage\'s input topic')
-    .option('--output <name=topic>', 'send an output to another topic (repeatable)', collect)
-    .option('--instances <n>', 'run N worker processes in one group (parallel workers); each is restarted if it dies')
-    .option('--state-dir <dir>', 'state directory (default .seda/state/<group>)')
-    .option('--kafka <key=value>', 'librdkafka property for consumer and producer (repeatable)', collect)
-    .option('--config <file>', 'JSON file with any of these options (flags > SEDA_* env > file)')
-    .option('--commit-interval <ms>', 'commit at least this often (default 1000)')
-    .option('--batch-size <n>', 'max records per consumed batch (default 1000)')
-    .option('--max-restarts <n>', 'with --instances: restarts allowed per worker (default 5)')
-    .addOption(new Option('--log-level <level>', 'log level').choices([...logLevels]))
-    .addOption(new Option('--instance-index <i>').hideHelp())
-    .option('--verbose', 'print stack traces of errors')
-    .action(async (spec: string, rawFlags: RunFlags) => {
-      const flags = mergeConfig(rawFlags);
-      const instances = positiveInt(flags.instances, '--instances', 1);
-      if (instances > 1) {
-        process.exitCode = await superviseInstances(instances, positiveInt(flags.maxRestarts, '--max-restarts', 5), flags.logLevel);
-        return;
-      }
-      await runOne(spec, flags);
-    });
+    .argument('<stage>', 'stage name, path or package');
+  addRunOptions(cmd).action(async (spec: string, flags: RunFlags) => {
+    const config = runConfig(flags);
+    const isWorker = flags.instanceIndex !== undefined;
+    const instances = isWorker ? 1 : (config.values.instances ?? 1);
+    if (instances > 1) {
+      process.exitCode = await superviseInstances(instances, config.values.maxRestarts ?? 5, createLogger(config.values.logLevel, { secrets: secretValues(config.values) }));
+      return;
+    }
+    await runOne(spec, config, isWorker ? Number(flags.instanceIndex) : undefined);
+  });
 }
 
-async function runOne(spec: string, flags: RunFlags): Promise<void> {
-  const log = createLogger(flags.logLevel ?? 'info');
+async function runOne(spec: string, config: ResolvedConfig, instanceIndex: number | undefined): Promise<void> {
+  const cfg = config.values;
+  const log = createLogger(cfg.logLevel ?? 'info', { secrets: secretValues(cfg) });
+  log.info({ config: redactConfig(cfg), ...(instanceIndex === undefined ? {} : { worker: instanceIndex }) }, 'configuration');
   // Signals are handled from the start: one arriving while loading or connecting
   // stops the stage as soon as it runs (never the default abrupt exit).
   let running: RunningStage | undefined;
+  let health: StageHealth | undefined;
+  let closeChangelog: () => Promise<void> | undefined = () => undefined;
+  let stopStandby: () => Promise<void> = async () => {};
   let signals = 0;
   const stop = (): void => {
-    running!.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    stopStandby()
+      .then(() => running!.stop())
+      .then(
+        async () => {
+          await closeChangelog();
+          process.exit(0);
+        },
+        () => process.exit(1),
+      );
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
@@ -126,6 +103,7 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
       process.exit(130);
     }
     log.info({ signal }, 'stopping: draining, delivering and committing');
+    health?.setStopping();
     if (running) stop();
   };
   process.on('SIGTERM', onSignal);
@@ -138,42 +116,126 @@ async function runOne(spec: string, flags: RunFlags): Promise<void> {
     }, 1000).unref();
   }
 
+  const kafka = { ...cfg.kafka };
+  let registry: ReturnType<typeof createMetricsRegistry> | undefined;
+  if (cfg.metricsPort !== undefined) {
+    // Served before connecting: /healthz answers and /readyz says "starting" during connect retries.
+    registry = createMetricsRegistry();
+    health = new StageHealth({ log });
+    const port = cfg.metricsPort === 0 ? 0 : cfg.metricsPort + (instanceIndex ?? 0);
+    await serveOps({ port, host: cfg.metricsHost, registry, health, log });
+    kafka['statistics.interval.ms'] ??= defaultStatisticsIntervalMs;
+  }
+
   const stage = await loadStage(spec);
-  const brokers = resolveBrokers({ brokers: flags.brokers });
-  const group = flags.group ?? stage.name;
-  const mode = flags.mode ?? stage.mode;
-  const kafka = parseKafkaProperties(flags.kafka ?? []);
+  const brokers = resolveBrokers({ brokers: cfg.brokers });
+  const group = cfg.group ?? stage.name;
+  const mode = cfg.mode ?? stage.mode;
+  checkMode(stage, mode); // before opening state or reaching Kafka
   const options: RunOptions = {
     brokers,
     group,
     mode,
     kafka,
-    fromBeginning: flags.fromBeginning === true,
-    input: flags.input,
-    outputs: parseOutputs(flags.output),
-    commitIntervalMs: flags.commitInterval === undefined ? undefined : positiveInt(flags.commitInterval, '--commit-interval', 1000),
-    batchSize: flags.batchSize === undefined ? undefined : positiveInt(flags.batchSize, '--batch-size', 1000),
+    fromBeginning: cfg.fromBeginning === true,
+    input: cfg.input,
+    outputs: cfg.outputs,
+    dlqTopic: cfg.dlqTopic,
+    commitIntervalMs: cfg.commitIntervalMs,
+    batchSize: cfg.batchSize,
+    revokeTimeoutMs: cfg.revokeTimeoutMs,
+    shutdownTimeoutMs: cfg.shutdownTimeoutMs,
+    connect: { attempts: cfg.connectAttempts, backoffMs: cfg.connectBackoffMs, timeoutMs: cfg.connectTimeoutMs },
     log,
   };
+  let store: LevelStateStore | undefined;
+  let changelog: KafkaChangelog | undefined;
+  const restores = new Map<string, { topic: string; partition: number; restored: number; remaining: number; read: number }>();
   if (mode === 'state' || mode === 'exactly-once') {
-    // The workers of one group share the directory: each partition's store has one owner at a time.
-    const dir = resolve(flags.stateDir ?? join('.seda', 'state', group));
-    options.state = await openStateStore({ dir, codec: stage.state?.codec, log, owner: { stage: stage.name, group } });
-    log.info({ dir }, 'state store opened');
+    const opened = await openStageState(stage, {
+      brokers,
+      group,
+      kafka,
+      log,
+      input: cfg.input ?? stage.input.topic,
+      stateDir: cfg.stateDir,
+      changelog: cfg.changelog !== false,
+      onRestoreProgress: (p) => {
+        const key = `${p.topic}\u0000${p.partition}`;
+        const r = restores.get(key) ?? { topic: p.topic, partition: p.partition, restored: 0, remaining: 0, read: 0 };
+        // Progress counts the records of the restore in progress; `restored` adds up every restore.
+        r.restored += p.read - r.read;
+        r.read = p.done ? 0 : p.read;
+        r.remaining = p.done ? 0 : p.total - p.read;
+        restores.set(key, r);
+      },
+    });
+    store = opened.store;
+    options.state = store;
+    changelog = opened.changelog;
+    closeChangelog = () => changelog?.close();
   }
   try {
     running = await runStage(stage, options);
   } catch (err) {
     await options.state?.close().catch(() => {});
+    await changelog?.close().catch(() => {});
     throw err;
   }
+  if (registry !== undefined) {
+    health!.attach(running);
+    const dir = store?.dir;
+    const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();
+    createStageMetrics(running, { registry, processMetrics: false, stateSizeBytes: sizeBytes, restores: store === undefined ? undefined : () => [...restores.values()], labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
+  }
+  if (cfg.standby === true) {
+    if (store === undefined || changelog === undefined) {
+      log.warn('--standby needs a stateful stage with a changelog; no standby copies are kept');
+    } else {
+      const topic = cfg.input ?? stage.input.topic;
+      const partitions = (await describeTopic(brokers, topic, kafka)).length;
+      stopStandby = startStandby({ store, topic, partitions, log });
+    }
+  }
   if (signals > 0) stop();
-  await running.done;
+  try {
+    await running.done;
+  } finally {
+    await stopStandby();
+    await changelog?.close().catch((err: unknown) => log.warn({ err }, 'closing the changelog failed'));
+  }
+}
+
+/**
+ * Opens a stateful stage's LevelDB store under the state directory, with its
+ * changelog topic `<group>-<stage>-changelog` (created partitioned like the
+ * input) unless disabled.
+ */
+async function openStageState(
+  stage: Stage,
+  o: { brokers: string; group: string; kafka: KafkaProperties; log: Logger; input: string; stateDir?: string; changelog: boolean; onRestoreProgress?: (p: RestoreProgress) => void },
+): Promise<{ store: LevelStateStore; changelog?: KafkaChangelog }> {
+  // The workers of one group share the directory: each partition's store has one owner at a time.
+  const dir = resolve(o.stateDir ?? join('.seda', 'state', o.group));
+  let changelog: KafkaChangelog | undefined;
+  // A missing input topic is reported by the runtime's topic check, with what to do.
+  if (o.changelog && (await listTopics(o.brokers, o.kafka)).some((t) => t.name === o.input)) {
+    const partitions = (await describeTopic(o.brokers, o.input, o.kafka)).length;
+    changelog = await openChangelog({ brokers: o.brokers, topic: `${o.group}-${stage.name}-changelog`, partitions, kafka: o.kafka, log: o.log });
+  }
+  try {
+    const store = await openStateStore({ dir, codec: stage.state?.codec, log: o.log, owner: { stage: stage.name, group: o.group }, changelog, onRestoreProgress: o.onRestoreProgress });
+    o.log.info({ dir, changelog: changelog?.topic }, 'state store opened');
+    return { store, changelog };
+  } catch (err) {
+    await changelog?.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** Forks N `seda run` workers with the same arguments and keeps them running. */
-async function superviseInstances(instances: number, maxRestarts: number, logLevel: string | undefined): Promise<number> {
-  const log = createLogger(logLevel ?? 'info').child({ supervisor: true });
+async function superviseInstances(instances: number, maxRestarts: number, logger: ReturnType<typeof createLogger>): Promise<number> {
+  const log = logger.child({ supervisor: true });
   const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
   const args: string[] = [];
   const argv = process.argv.slice(2);

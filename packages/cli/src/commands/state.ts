@@ -1,22 +1,25 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SedaError } from '@seda/core';
-import { openStateStore } from '@seda/state';
+import { isSedaError, SedaError } from '@seda/core';
+import { describeTopic, listTopics, parseKafkaProperties, resolveBrokers } from '@seda/kafka';
+import { openStateStore, ownerFile } from '@seda/state';
 
 /** `seda state <stage>`: stored partitions, offsets and key counts; dump; reset. */
 export function registerStateCommand(program: Command): void {
   program
     .command('state')
-    .description('inspect a stateful stage\'s LevelDB store: partitions with stored offsets and key counts (partitions a running stage holds show as in use)')
+    .description('inspect a stateful stage\'s LevelDB store: partitions with stored offsets, key counts, and local vs changelog position (partitions a running stage holds show as in use)')
     .argument('<stage>', 'stage name (the default group, so the default dir is .seda/state/<stage>)')
     .option('--group <id>', 'consumer group (default: the stage name)')
     .option('--state-dir <dir>', 'state directory (default .seda/state/<group>)')
+    .option('--brokers <list>', 'Kafka bootstrap servers, to compare with the changelog topic (default: SEDA_BROKERS, then .seda/broker.json; without any, local columns only)')
+    .option('--kafka <key=value>', 'librdkafka property (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--dump', 'print every key and value as JSON lines')
     .option('--reset', 'delete the store (needs --yes)')
     .option('--yes', 'confirm --reset')
     .option('--verbose', 'print stack traces of errors')
-    .action(async (stage: string, flags: { group?: string; stateDir?: string; dump?: boolean; reset?: boolean; yes?: boolean }) => {
+    .action(async (stage: string, flags: { group?: string; stateDir?: string; dump?: boolean; reset?: boolean; yes?: boolean; brokers?: string; kafka?: string[] }) => {
       const dir = resolve(flags.stateDir ?? join('.seda', 'state', flags.group ?? stage));
       if (!existsSync(dir)) throw new SedaError('SEDA_STATE_OPEN', `no state at ${dir}; pass --state-dir (or --group) of the stage you ran`);
       if (flags.reset) {
@@ -49,12 +52,50 @@ export function registerStateCommand(program: Command): void {
           }
           return;
         }
-        process.stdout.write(`state: ${dir}\ntopic\tpartition\toffset\tkeys\n`);
+        const changelog = await changelogEnds(dir, flags);
+        process.stdout.write(`state: ${dir}\n`);
+        if (changelog !== undefined) process.stdout.write(`changelog: ${changelog.topic}\n`);
+        process.stdout.write(`topic\tpartition\toffset\tkeys${changelog ? '\tchangelog (local)\tchangelog (end)' : ''}\n`);
         for (const p of parts) {
-          process.stdout.write(p.inUse ? `${p.topic}\t${p.partition}\t(in use by a running stage)\n` : `${p.topic}\t${p.partition}\t${p.offset ?? '-'}\t${p.keys}\n`);
+          if (p.inUse) {
+            process.stdout.write(`${p.topic}\t${p.partition}\t(in use by a running stage)\n`);
+            continue;
+          }
+          let line = `${p.topic}\t${p.partition}\t${p.offset ?? '-'}\t${p.keys}`;
+          if (changelog !== undefined) {
+            const end = changelog.ends.get(p.partition);
+            const local = p.changelogPosition;
+            const behind = end !== undefined && local !== undefined && end > local ? ` (local copy ${end - local} behind)` : '';
+            line += `\t${local ?? '-'}\t${end ?? '-'}${behind}`;
+          }
+          process.stdout.write(`${line}\n`);
         }
       } finally {
         await store.close();
       }
     });
+}
+
+/**
+ * The last offset of each partition of the store's changelog topic, when a
+ * broker is configured and the topic exists; undefined otherwise (the local
+ * columns still print).
+ */
+async function changelogEnds(dir: string, flags: { brokers?: string; kafka?: string[] }): Promise<{ topic: string; ends: Map<number, number> } | undefined> {
+  const ownerPath = join(dir, ownerFile);
+  if (!existsSync(ownerPath)) return undefined;
+  const owner = JSON.parse(readFileSync(ownerPath, 'utf8')) as { stage?: string; group?: string };
+  const topic = `${owner.group}-${owner.stage}-changelog`;
+  let brokers: string;
+  try {
+    brokers = resolveBrokers({ brokers: flags.brokers });
+  } catch (err) {
+    if (isSedaError(err, 'SEDA_KAFKA_NO_BROKER')) return undefined;
+    throw err;
+  }
+  const kafka = parseKafkaProperties(flags.kafka ?? []);
+  if (!(await listTopics(brokers, kafka)).some((t) => t.name === topic)) return undefined;
+  const ends = new Map<number, number>();
+  for (const p of await describeTopic(brokers, topic, kafka)) if (p.high > 0) ends.set(p.partition, p.high - 1);
+  return { topic, ends };
 }

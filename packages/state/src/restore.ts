@@ -1,0 +1,149 @@
+import type { ClassicLevel } from 'classic-level';
+import { SedaError, type Logger } from '@seda/core';
+import { ChangelogReplayer, markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
+import { CHANGELOG_KEY, OFFSET_KEY, readNumber, STATE_END, STATE_PREFIX, type DbOp } from './partition-db.js';
+
+/** Progress of a partition's restore from its changelog. */
+export interface RestoreProgress {
+  topic: string;
+  partition: number;
+  /** Changelog records read so far. */
+  read: number;
+  /** Changelog records to read in all. */
+  total: number;
+  done: boolean;
+}
+
+/** What {@link syncWithChangelog} did. */
+export interface RestoreResult {
+  /** `current`: nothing to do; `restored`: records replayed; `seeded`: local state written to an empty or lagging changelog. */
+  action: 'current' | 'restored' | 'seeded';
+  /** Changelog records read. */
+  records: number;
+  /** Records dropped as never confirmed (an append cut short by a crash). */
+  dropped: number;
+  ms: number;
+}
+
+/** Options of {@link syncWithChangelog}. */
+export interface SyncOptions {
+  db: ClassicLevel<string, Buffer>;
+  io: ChangelogIO;
+  topic: string;
+  partition: number;
+  /** The epoch the caller will append with (used to seed). */
+  epoch: string;
+  log: Logger;
+  sync: boolean;
+  onProgress?: (progress: RestoreProgress) => void;
+}
+
+/** Writes of a LevelDB batch during a restore, flushed in chunks of whole confirmed groups. */
+const FLUSH_OPS = 20_000;
+const SEED_CHUNK = 5_000;
+
+/**
+ * Brings a partition's local store in line with its changelog before the
+ * partition is processed: replays what the changelog has beyond the local
+ * store's changelog position (everything, when the local store lacks the
+ * partition), or seeds an empty changelog with the local state. Each LevelDB
+ * write during a replay holds whole confirmed groups with their input offset
+ * and changelog position, so a crash mid-restore leaves a consistent prefix
+ * and the next start goes on from there.
+ */
+export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  const { db, io, topic, partition, log } = o;
+  const position = await readNumber(db, CHANGELOG_KEY);
+  const localOffset = await readNumber(db, OFFSET_KEY);
+  const { low, high } = await io.watermarks(partition);
+  const where = `${io.topic}/${partition}`;
+  const elapsed = (): number => Date.now() - started;
+
+  if (high <= low || (position !== undefined && position >= high)) {
+    // An empty changelog (new, or the stage ran without one), or one that lost records
+    // the local store reflects (the topic was recreated): local state is the newest copy.
+    if (localOffset === undefined) return { action: 'current', records: 0, dropped: 0, ms: elapsed() };
+    if (position !== undefined) log.warn({ changelog: where, position, high }, 'the changelog ends before the local state; seeding it again from the local state');
+    const records = await seed(o, localOffset);
+    return { action: 'seeded', records, dropped: 0, ms: elapsed() };
+  }
+
+  let from: number;
+  if (position === undefined) {
+    if (localOffset !== undefined) {
+      log.warn({ changelog: where }, 'local state of this partition has no changelog position; replacing it with the changelog, the shared copy');
+      await db.clear();
+    }
+    from = low;
+  } else {
+    from = position + 1;
+  }
+  if (from < low || (position === undefined && low > 0)) {
+    throw new SedaError(
+      'SEDA_STATE_CHANGELOG_TRUNCATED',
+      `changelog ${where} starts at offset ${low}, after ${from}: records were deleted by retention, so the state of ${topic}/${partition} cannot be restored exactly. ` +
+        'A changelog topic must be cleanup.policy=compact with no time or size retention (the embedded broker keeps only about 5 MiB per partition); ' +
+        'to rebuild from the input instead, delete the changelog topic and the state directory and reprocess from the beginning',
+    );
+  }
+  if (from >= high) return { action: 'current', records: 0, dropped: 0, ms: elapsed() };
+
+  const total = high - from;
+  log.info({ changelog: where, from, to: high, records: total }, 'restoring partition state from the changelog');
+  let read = 0;
+  let ops: DbOp[] = [];
+  let lastReport = Date.now();
+  const flush = async (nextOffset: number, at: number): Promise<void> => {
+    ops.push({ type: 'put', key: OFFSET_KEY, value: Buffer.from(String(nextOffset)) });
+    ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
+    await db.batch(ops, { sync: o.sync });
+    ops = [];
+  };
+  let pendingGroup: { nextOffset: number; position: number } | undefined;
+  const replayer = new ChangelogReplayer(async (changes) => {
+    for (const [key, value] of changes.writes) {
+      ops.push(value === null ? { type: 'del', key: STATE_PREFIX + key } : { type: 'put', key: STATE_PREFIX + key, value });
+    }
+    pendingGroup = { nextOffset: changes.nextOffset, position: changes.position };
+    if (ops.length >= FLUSH_OPS) {
+      await flush(changes.nextOffset, changes.position);
+      pendingGroup = undefined;
+    }
+  });
+  await io.read(partition, from, high, async (records) => {
+    await replayer.push(records);
+    read += records.length;
+    if (Date.now() - lastReport > 2000) {
+      lastReport = Date.now();
+      log.info({ changelog: where, read, total }, 'restoring partition state');
+    }
+    o.onProgress?.({ topic, partition, read, total, done: false });
+  });
+  replayer.finish();
+  if (pendingGroup !== undefined) await flush(pendingGroup.nextOffset, pendingGroup.position);
+  o.onProgress?.({ topic, partition, read, total, done: true });
+  const ms = elapsed();
+  log.info({ changelog: where, records: read, dropped: replayer.dropped, ms, offset: await readNumber(db, OFFSET_KEY) }, 'partition state restored');
+  return { action: 'restored', records: read, dropped: replayer.dropped, ms };
+}
+
+/** Writes the whole local state of a partition and a marker to its changelog. */
+async function seed(o: SyncOptions, nextOffset: number): Promise<number> {
+  let chunk: ChangelogRecord[] = [];
+  let count = 0;
+  for await (const [key, value] of o.db.iterator({ gte: STATE_PREFIX, lt: STATE_END })) {
+    chunk.push({ key: Buffer.from(key.slice(STATE_PREFIX.length)), value, epoch: o.epoch });
+    if (chunk.length >= SEED_CHUNK) {
+      count += chunk.length;
+      await o.io.append(o.partition, chunk);
+      chunk = [];
+    }
+  }
+  chunk.push(markerRecord(o.epoch, nextOffset));
+  count += chunk.length;
+  const at = await o.io.append(o.partition, chunk);
+  await o.db.put(CHANGELOG_KEY, Buffer.from(String(at)), { sync: o.sync });
+  o.log.info({ changelog: `${o.io.topic}/${o.partition}`, records: count }, 'changelog seeded from the local state');
+  return count;
+}
