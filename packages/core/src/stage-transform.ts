@@ -2,10 +2,11 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { deadLetterHeaderList, errorCode } from './dead-letter.js';
 import { SedaError } from './errors.js';
 import { LineageDedupe, lineageHeader, Verdict } from './lineage.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger } from './logger.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
 import type { DeliveryMode, Emission, StageContext, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
-import type { StateBatch, StateStore, WindowResult, WindowStore } from './state.js';
+import { Context } from './stage-context.js';
+import type { WindowResult, WindowStore } from './state.js';
 import { createWindows, type WindowsEngine } from './windows.js';
 
 export { deadLetterHeaders } from './dead-letter.js';
@@ -332,62 +333,4 @@ export class StageTransform extends Transform {
 
 function def(d: StageDefinition, record: SedaRecord, ctx: StageContext): void | Promise<void> {
   return d.process(record, ctx);
-}
-
-/** The `ctx` handed to `process`; one per transform, rebound per record. */
-class Context implements StageContext {
-  out: OutputBatch | undefined;
-  stateBatch: StateBatch | undefined;
-  /** The record being processed: what emissions inherit their key and lineage from. */
-  raw: RawRecord | undefined;
-  /** Where the current record's outputs start in the batch: an output's lineage index counts from here. */
-  mark = 0;
-  /** `<group>/<topic>:<partition>:` of the batch in progress. */
-  lineagePrefix = '';
-  /** True while `onWindow` runs. */
-  inWindow = false;
-  topic = '';
-  partition = -1;
-  readonly #t: StageTransform;
-  readonly #log: Logger;
-  readonly #now: () => number;
-  readonly #logs = new Map<number, Logger>();
-
-  constructor(t: StageTransform, log: Logger, now: () => number) {
-    this.#t = t;
-    this.#log = log;
-    this.#now = now;
-  }
-
-  emit(output: string, message: Emission): void {
-    this.#t.emitOutput(output, message);
-  }
-
-  get state(): StateStore {
-    if (this.stateBatch === undefined) {
-      throw new SedaError('SEDA_STAGE_NO_STATE', `stage "${this.#t.stageName}" uses ctx.state but declares no "state"`);
-    }
-    return this.stateBatch;
-  }
-
-  get windows(): WindowStore {
-    return this.#t.windows();
-  }
-
-  get offset(): number {
-    return this.raw?.offset ?? -1;
-  }
-
-  get log(): Logger {
-    let log = this.#logs.get(this.partition);
-    if (log === undefined) {
-      log = this.#log.child({ partition: this.partition });
-      this.#logs.set(this.partition, log);
-    }
-    return log;
-  }
-
-  now(): number {
-    return this.#now();
-  }
 }
