@@ -150,6 +150,22 @@ interface Position {
  * Per batch: positions are read once per stream (the first record of a
  * stream not seen in the batch asks for `load()`), compared per record in
  * memory without allocating, and written once at the end (`flush`).
+ *
+ * Why one high-water mark per stream is enough (the order argument): on one
+ * partition, the first copies of a stream's outputs arrive in lineage order.
+ * A deterministic stage emits in input order; the idempotent producer writes
+ * each partition in order; an input offset is committed only after all its
+ * outputs were acknowledged, and a partition's next owner (one per group at
+ * a time) replays from a committed offset. So each run of a stream reaching
+ * a partition (including a zombie owner's, still delivering after a revoke
+ * timeout) is a gap-free ordered slice starting at a committed point, and
+ * any lower lineage has arrived before a higher one is applied. It holds per
+ * (partition, stream), so re-keying upstreams are fine; it fails when a
+ * delivery leaves a hole while later outputs land (the runtime's producer
+ * sets `enable.gapless.guarantee` against that, except for messages failing
+ * by `message.timeout.ms`), when null-key outputs are partitioned at random
+ * (the stage transform partitions them by input position), or when the
+ * upstream is not deterministic. See the README for the whole table.
  */
 export class LineageDedupe {
   readonly #positions = new Map<string, Position>();
