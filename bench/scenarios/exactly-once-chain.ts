@@ -88,6 +88,8 @@ async function round(broker: EmbeddedBroker, mode: 'state' | 'exactly-once', rec
   const mid = `eo-bench-mid-${n}`;
   await broker.createTopic(src, 4);
   await broker.createTopic(mid, 4);
+  // B's state changelog (seda run opens <group>-<stage>-changelog); the in-process broker has no control channel to create it.
+  await broker.createTopic(`b-${n}-bench-meter-totals-changelog`, 4);
   const dir = mkdtempSync(join(tmpdir(), 'seda-eo-bench-'));
   const common = ['--brokers', brokers, '--from-beginning', '--commit-interval', '200'];
   const a = run([stage('tariff'), '--input', src, '--output', `costs=${mid}`, '--group', `a-${n}`, ...common]);
