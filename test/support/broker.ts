@@ -31,6 +31,15 @@ export function testBroker(): EmbeddedBroker {
   return broker;
 }
 
+/**
+ * The URL of the control channel serving the shared broker, for `seda`
+ * processes that create topics (also in their environment as `SEDA_BROKER_CONTROL`).
+ */
+export async function testBrokerControl(): Promise<string> {
+  if (control === undefined) throw new Error('the embedded test broker is not running (root hook test/hooks/root-hooks.ts)');
+  return control.url;
+}
+
 /** A topic name unique to this run. */
 export function uniqueTopic(prefix: string): string {
   return `${prefix}-${process.pid}-${++counter}`;

@@ -36,11 +36,14 @@ export function startSeda(args: string[], options: { env?: NodeJS.ProcessEnv; cw
   const logs: Array<{ [key: string]: unknown }> = [];
   const waiters = new Set<() => void>();
   let partial = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
+  // Decoded by the streams: a multi-byte character split across two chunks stays whole.
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stdout!.on('data', (d: string) => {
+    out += d;
   });
-  child.stderr!.on('data', (d: Buffer) => {
-    const text = d.toString();
+  child.stderr!.on('data', (d: string) => {
+    const text = d;
     err += text;
     partial += text;
     const lines = partial.split('\n');

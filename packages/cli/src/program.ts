@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerBrokerCommand, registerChaosCommand } from './commands/broker.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerConsumeCommand } from './commands/consume.js';
+import { registerDemoCommand } from './commands/demo/index.js';
 import { registerDescribeCommand } from './commands/describe.js';
 import { registerLagCommand } from './commands/lag.js';
 import { registerNewCommand } from './commands/new.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerConfigCommand(program);
   registerDescribeCommand(program);
   registerNewCommand(program);
+  registerDemoCommand(program);
   registerStateCommand(program);
   return program;
 }

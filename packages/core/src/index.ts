@@ -52,6 +52,32 @@ export {
   type TestOutput,
   type TestDeadLetter,
 } from './test-driver.js';
+export {
+  defineSource,
+  isSource,
+  type Source,
+  type SourceInfo,
+  type SourceDefinition,
+  type SourceContext,
+  type SourceEmission,
+  type SourceBatch,
+  type SourceInstanceOptions,
+} from './source.js';
+export { testSource, type TestSourceOptions, type SourceTestRun, type SourceTestOutput } from './source-test-driver.js';
+export {
+  resolveOptions,
+  checkOptionsSchema,
+  describeOptions,
+  optionName,
+  optionFlag,
+  optionEnvName,
+  parseTime,
+  type OptionType,
+  type OptionSpec,
+  type OptionsSchema,
+  type OptionValues,
+  type OptionValueTypes,
+} from './options.js';
 export { createMemoryState, type MemoryStateProvider } from './memory-state.js';
 export { PartitionOverlay, OverlayBatch, rangeBounds, inBounds, type ChangeSet, type Write, type CommittedReader } from './state-overlay.js';
 export { stateProviderContract, type StateContractSupports } from './state-contract.js';

@@ -31,11 +31,13 @@ export class Context implements StageContext {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #logs = new Map<number, Logger>();
+  readonly options: { readonly [name: string]: unknown };
 
-  constructor(t: ContextHost, log: Logger, now: () => number) {
+  constructor(t: ContextHost, log: Logger, now: () => number, options: { readonly [name: string]: unknown }) {
     this.#t = t;
     this.#log = log;
     this.#now = now;
+    this.options = options;
   }
 
   emit(output: string, message: Emission): void {

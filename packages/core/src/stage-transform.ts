@@ -3,6 +3,7 @@ import { deadLetterHeaderList, errorCode } from './dead-letter.js';
 import { SedaError } from './errors.js';
 import { LineageDedupe, lineageHeader, Verdict } from './lineage.js';
 import { silentLogger } from './logger.js';
+import { resolveOptions } from './options.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
 import type { DeliveryMode, Emission, StageContext, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
 import { Context } from './stage-context.js';
@@ -116,7 +117,8 @@ export class StageTransform extends Transform {
     this.#sleep = options.sleep ?? defaultSleep;
     this.#counters = options.counters ?? { recordsIn: 0, recordsOut: {}, deadLetters: 0, retries: 0, lateDropped: 0, duplicatesSkipped: 0, unlineaged: 0 };
     for (const name of this.#outputs.keys()) this.#counters.recordsOut[name] ??= 0;
-    this.#ctx = new Context(this, options.log ?? silentLogger, options.now ?? Date.now);
+    // Options are resolved (parsed, checked, defaulted) once, here, never per record.
+    this.#ctx = new Context(this, options.log ?? silentLogger, options.now ?? Date.now, resolveOptions(info.options, options.options, info.name));
     // Windows close inside aggregate(), so a result is emitted by the record that closed it.
     const windows = info.state?.windows;
     this.#windows = windows

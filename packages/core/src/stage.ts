@@ -2,6 +2,7 @@ import { Transform } from 'node:stream';
 import { resolveCodec, type Codec, type CodecSpec } from './codec.js';
 import { SedaError } from './errors.js';
 import type { Logger } from './logger.js';
+import { checkOptionsSchema, type OptionsSchema, type OptionValues } from './options.js';
 import type { HeaderValue, SedaRecord } from './record.js';
 import type { StateProvider, StateStore, WindowResult, WindowSpec, WindowStore } from './state.js';
 import { StageTransform } from './stage-transform.js';
@@ -57,7 +58,7 @@ export interface Emission<K = unknown, V = unknown> {
 }
 
 /** What `process` can do besides reading its record. */
-export interface StageContext<O extends string = string> {
+export interface StageContext<O extends string = string, P = { readonly [name: string]: unknown }> {
   /** Sends a record to a named output. */
   emit(output: O, message: Emission): void;
   /** The partition's key/value state; only for stages that declare `state`. */
@@ -70,14 +71,22 @@ export interface StageContext<O extends string = string> {
   readonly offset: number;
   /** Logger bound to the stage and partition. */
   readonly log: Logger;
+  /** The stage's declared options, resolved once before the first record (the same object for every record). */
+  readonly options: P;
   /** Wall-clock time in ms (virtual in the test driver). */
   now(): number;
 }
 
 /** What a stage definition says; `defineStage` validates it once. */
-export interface StageDefinition<K = any, V = any, O extends string = string> {
+export interface StageDefinition<K = any, V = any, O extends string = string, S extends OptionsSchema = {}> {
   name: string;
   description?: string;
+  /**
+   * Settings of the stage (a tariff, a threshold), typed, with defaults; read
+   * as `ctx.options`. `seda run` takes them as `--<name> value`,
+   * `--set name=value` or `SEDA_OPT_<NAME>`; the test driver as `{ options }`.
+   */
+  options?: S;
   input: InputSpec;
   outputs?: { [name in O]: OutputSpec };
   state?: StateSpec;
@@ -95,9 +104,9 @@ export interface StageDefinition<K = any, V = any, O extends string = string> {
    */
   deterministic?: boolean;
   /** Handles one record; may be async; may emit zero or more records. */
-  process(record: SedaRecord<K, V>, ctx: StageContext<O>): void | Promise<void>;
+  process(record: SedaRecord<K, V>, ctx: StageContext<O, OptionValues<S>>): void | Promise<void>;
   /** Called with each window result (final, or every update with `emit: 'update'`). */
-  onWindow?(window: WindowResult<any>, ctx: StageContext<O>): void;
+  onWindow?(window: WindowResult<any>, ctx: StageContext<O, OptionValues<S>>): void;
 }
 
 /** Topic overrides and collaborators the runtime (or the test driver) gives a stage instance. */
@@ -132,6 +141,8 @@ export interface StageInstanceOptions {
    * replay sends it to the same partition as the first time.
    */
   partitions?: { [topic: string]: number };
+  /** Values of the stage's declared options (typed, or strings to parse); resolved once with the defaults. */
+  options?: { readonly [name: string]: unknown };
 }
 
 /** Counts a stage instance keeps; read by the runtime's metrics. */
@@ -165,6 +176,8 @@ export interface StageInfo {
    * Transform, which neither emits lineage nor runs `exactly-once`.
    */
   lineage: boolean;
+  /** Declared options (empty when none). */
+  options: OptionsSchema;
 }
 
 const stageBrand = Symbol.for('seda.stage');
@@ -207,7 +220,7 @@ function isPositiveInt(n: unknown): boolean {
  *   process(record, ctx) { ctx.emit('doubled', { value: record.value * 2 }); },
  * });
  */
-export function defineStage<K = any, V = any, O extends string = string>(definition: StageDefinition<K, V, O>): Stage {
+export function defineStage<K = any, V = any, O extends string = string, S extends OptionsSchema = {}>(definition: StageDefinition<K, V, O, S>): Stage {
   const problems: string[] = [];
   const name = typeof definition?.name === 'string' && definition.name.length > 0 ? definition.name : '(unnamed)';
   if (name === '(unnamed)') problems.push('"name" must be a non-empty string');
@@ -238,6 +251,7 @@ export function defineStage<K = any, V = any, O extends string = string>(definit
   const stateCodec = definition?.state ? collect(() => resolveCodec(definition.state?.codec, 'json', 'state codec')) : undefined;
   if (definition?.state?.windows && definition.state.windows.size === undefined) problems.push('"state.windows.size" is required');
   if (definition?.onWindow !== undefined && typeof definition.onWindow !== 'function') problems.push('"onWindow" must be a function');
+  problems.push(...checkOptionsSchema(definition?.options));
   const retry = definition?.retry ?? {};
   if (retry.attempts !== undefined && !isPositiveInt(retry.attempts)) problems.push('"retry.attempts" must be a whole number >= 1');
   if (definition?.mode !== undefined && !deliveryModes.includes(definition.mode)) {
@@ -264,12 +278,13 @@ export function defineStage<K = any, V = any, O extends string = string>(definit
     retry: { attempts: retry.attempts ?? 3, backoffMs: retry.backoffMs ?? 100, maxBackoffMs: retry.maxBackoffMs ?? 5000 },
     deterministic: definition.deterministic ?? true,
     lineage: true,
+    options: definition.options ?? {},
   };
   const stage: Stage = {
     ...info,
     [stageBrand]: true,
-    definition: definition as StageDefinition,
-    createTransform: (options = {}) => new StageTransform(info, definition as StageDefinition, options),
+    definition: definition as unknown as StageDefinition,
+    createTransform: (options = {}) => new StageTransform(info, definition as unknown as StageDefinition, options),
   };
   return Object.freeze(stage);
 }
@@ -312,6 +327,7 @@ export function stageFromTransform(
     retry: { attempts: 1, backoffMs: 0, maxBackoffMs: 0 },
     deterministic: true,
     lineage: false,
+    options: {},
     createTransform: (options: StageInstanceOptions = {}) => create(options),
   });
 }

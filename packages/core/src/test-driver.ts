@@ -73,6 +73,8 @@ export interface TestStageOptions {
   mode?: DeliveryMode;
   /** Consumer group named in the lineage of outputs; the stage name by default. */
   group?: string;
+  /** Values of the stage's declared options (as `seda run --set` would give them). */
+  options?: { readonly [name: string]: unknown };
 }
 
 /**
@@ -142,6 +144,7 @@ export function testStage(stage: Stage, options: TestStageOptions = {}): StageTe
     log: options.log,
     now: () => clock,
     counters,
+    options: options.options,
     sleep: async (ms) => {
       clock += ms;
     },

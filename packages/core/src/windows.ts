@@ -10,16 +10,19 @@ import type { StateStore, WindowResult, WindowSpec, WindowStore } from './state.
  *   \0w\0<key>\0<start>   window entry { a: aggregate, c?: 1 when closed }
  *   \0o\0<end>\0<key>\0<start>   open window, by end (what to close next)
  *   \0r\0<end>\0<key>\0<start>   closed window, by end (what to expire next)
- *   \0wm                  { wm, next }: the partition's watermark (the highest event
- *                         time seen) and the smallest end of an open window (null: none)
+ *   \0wm                  { wm, next, exp }: the partition's watermark (the highest
+ *                         event time seen), the smallest end of an open window and of
+ *                         a closed one still kept (null: none)
  *
  * A window closes (and its final result is emitted) inside the `aggregate`
  * call of the record whose event time moves the watermark to or past its
  * end + grace: which record closes a window depends only on the data, never
  * on how records were cut into batches, so a replay attributes every window
- * result (and its lineage) to the same input record. Keeping the smallest open
- * end next to the watermark makes the common case (nothing to close) cost
- * nothing beyond the watermark read every record needs anyway.
+ * result (and its lineage) to the same input record. Closed windows leave
+ * state the same way, once the watermark passes end + retention. Keeping the
+ * smallest open and closed ends next to the watermark makes the common case
+ * (nothing to close or expire) cost nothing beyond the watermark read every
+ * record needs anyway.
  */
 
 const DIGITS = 15;
@@ -43,6 +46,8 @@ interface Meta {
   wm: number;
   /** Smallest end among open windows; null when none is open. */
   next: number | null;
+  /** Smallest end among closed windows still kept; null when none is. */
+  exp: number | null;
 }
 
 /** Hooks the stage transform gives the engine. */
@@ -111,42 +116,52 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
   /** Reads the watermark and the smallest open end; an older store kept only the watermark (a number). */
   const readMeta = async (s: StateStore): Promise<Meta> => {
     const v = (await s.get(WM)) as Meta | number | undefined;
-    if (v === undefined) return { wm: Number.NEGATIVE_INFINITY, next: null };
-    if (typeof v === 'number') return { wm: v, next: await firstOpenEnd(s) };
-    return { wm: v.wm ?? Number.NEGATIVE_INFINITY, next: v.next };
+    if (v === undefined) return { wm: Number.NEGATIVE_INFINITY, next: null, exp: null };
+    // An older store kept only the watermark: find the rest once.
+    if (typeof v === 'number') return { wm: v, next: await firstEnd(s, OPEN), exp: await firstEnd(s, CLOSED) };
+    return { wm: v.wm ?? Number.NEGATIVE_INFINITY, next: v.next, exp: v.exp ?? null };
   };
-  const firstOpenEnd = async (s: StateStore): Promise<number | null> => {
-    for await (const [k] of s.range({ prefix: OPEN, limit: 1 })) return Number(k.slice(OPEN.length, OPEN.length + DIGITS));
+  /** The smallest end in an index (open or closed windows), or null. */
+  const firstEnd = async (s: StateStore, index: string): Promise<number | null> => {
+    for await (const [k] of s.range({ prefix: index, limit: 1 })) return Number(k.slice(index.length, index.length + DIGITS));
     return null;
   };
+  /** Whether windows are due to close, or to leave state, at watermark `wm`. */
+  const isDue = (m: Meta, wm: number): boolean => (m.next !== null && m.next + p.graceMs <= wm) || (m.exp !== null && m.exp + p.retentionMs <= wm);
 
-  /** Closes the windows due at watermark `wm`, expires those past retention; returns the new smallest open end. */
-  const close = async (s: StateStore, wm: number): Promise<number | null> => {
-    // Open windows with end + grace <= watermark are final now.
-    const due: [string, number][] = [];
-    for await (const [k] of s.range({ gte: OPEN, lt: `${OPEN}${pad(wm - p.graceMs + 1)}` })) {
-      due.push([k, Number(k.slice(OPEN.length, OPEN.length + DIGITS))]);
+  /** Closes the windows due at watermark `wm` and expires those past retention; updates `m.next` and `m.exp`. */
+  const close = async (s: StateStore, wm: number, m: Meta): Promise<void> => {
+    if (m.next !== null && m.next + p.graceMs <= wm) {
+      // Open windows with end + grace <= watermark are final now.
+      const due: [string, number][] = [];
+      for await (const [k] of s.range({ gte: OPEN, lt: `${OPEN}${pad(wm - p.graceMs + 1)}` })) {
+        due.push([k, Number(k.slice(OPEN.length, OPEN.length + DIGITS))]);
+      }
+      for (const [k, end] of due) {
+        const id = k.slice(OPEN.length + DIGITS + 1);
+        const sep = id.lastIndexOf(NUL);
+        const key = id.slice(0, sep);
+        const start = Number(id.slice(sep + 1));
+        const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
+        s.del(k);
+        if (entry === undefined) continue;
+        s.put(ENTRY + id, { a: entry.a, c: 1 });
+        s.put(`${CLOSED}${pad(end)}${NUL}${id}`, 1);
+        if (m.exp === null || end < m.exp) m.exp = end;
+        hooks.onResult({ key, start, end, value: entry.a, final: true });
+      }
+      m.next = await firstEnd(s, OPEN);
     }
-    for (const [k, end] of due) {
-      const id = k.slice(OPEN.length + DIGITS + 1);
-      const sep = id.lastIndexOf(NUL);
-      const key = id.slice(0, sep);
-      const start = Number(id.slice(sep + 1));
-      const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
-      s.del(k);
-      if (entry === undefined) continue;
-      s.put(ENTRY + id, { a: entry.a, c: 1 });
-      s.put(`${CLOSED}${pad(end)}${NUL}${id}`, 1);
-      hooks.onResult({ key, start, end, value: entry.a, final: true });
+    if (m.exp !== null && m.exp + p.retentionMs <= wm) {
+      // Closed windows past retention leave state.
+      const expired: string[] = [];
+      for await (const [k] of s.range({ gte: CLOSED, lt: `${CLOSED}${pad(wm - p.retentionMs + 1)}` })) expired.push(k);
+      for (const k of expired) {
+        s.del(k);
+        s.del(ENTRY + k.slice(CLOSED.length + DIGITS + 1));
+      }
+      m.exp = await firstEnd(s, CLOSED);
     }
-    // Closed windows past retention leave state.
-    const expired: string[] = [];
-    for await (const [k] of s.range({ gte: CLOSED, lt: `${CLOSED}${pad(wm - p.retentionMs + 1)}` })) expired.push(k);
-    for (const k of expired) {
-      s.del(k);
-      s.del(ENTRY + k.slice(CLOSED.length + DIGITS + 1));
-    }
-    return firstOpenEnd(s);
   };
 
   return {
@@ -161,7 +176,7 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       }
       const meta = await readMeta(s);
       const wm = meta.wm;
-      let next = meta.next;
+      const m: Meta = { wm, next: meta.next, exp: meta.exp };
       let accepted = false;
       for (const start of windowStarts(timestamp, p.sizeMs, p.advanceMs)) {
         const end = start + p.sizeMs;
@@ -173,7 +188,7 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
         s.put(ENTRY + id, { a: value });
         if (entry === undefined) {
           s.put(`${OPEN}${pad(end)}${NUL}${id}`, 1);
-          if (next === null || end < next) next = end;
+          if (m.next === null || end < m.next) m.next = end;
         }
         if (p.emit === 'update') hooks.onResult({ key, start, end, value, final: false });
       }
@@ -187,19 +202,21 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
           `record of key "${key}" at ${new Date(timestamp).toISOString()} is later than the grace period of every window it belongs to (watermark ${new Date(wm).toISOString()})`,
         );
       }
-      const newWm = timestamp > wm ? timestamp : wm;
-      // This record moved the watermark past the end + grace of the oldest open window: it closes it (and any other due).
-      if (next !== null && next + p.graceMs <= newWm) next = await close(s, newWm);
-      if (newWm !== wm || next !== meta.next) s.put(WM, { wm: newWm, next });
+      if (timestamp > wm) m.wm = timestamp;
+      // This record moved the watermark past the end + grace of the oldest open window (or the
+      // retention of the oldest closed one): it closes (or expires) them, all that are due.
+      if (isDue(m, m.wm)) await close(s, m.wm, m);
+      if (m.wm !== meta.wm || m.next !== meta.next || m.exp !== meta.exp) s.put(WM, m);
       return true;
     },
 
     async closeDue(): Promise<void> {
       const s = bound();
       const meta = await readMeta(s);
-      if (meta.wm === Number.NEGATIVE_INFINITY) return;
-      const next = await close(s, meta.wm);
-      if (next !== meta.next) s.put(WM, { wm: meta.wm, next });
+      if (meta.wm === Number.NEGATIVE_INFINITY || !isDue(meta, meta.wm)) return;
+      const m: Meta = { ...meta };
+      await close(s, meta.wm, m);
+      s.put(WM, m);
     },
 
     async get(key: string, windowStart: number): Promise<A | undefined> {

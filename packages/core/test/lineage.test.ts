@@ -260,6 +260,27 @@ describe('lineage', () => {
       expect(whole).to.include(`seen ${closer} <- hourly/in:0:${closer}:3`); // three windows closed before its own emission
     });
 
+    it('a closed window leaves state in the aggregate call that moves the watermark past end + retention, even when nothing closes then', async () => {
+      const stage = defineStage({
+        name: 'kept',
+        input: { topic: 'in' },
+        state: { windows: { size: '1h', retention: '90m' } },
+        async process(r, ctx) {
+          await ctx.windows.aggregate('k', r.timestamp, (acc?: number) => (acc ?? 0) + 1);
+        },
+      });
+      const t = testStage(stage);
+      const starts = async (): Promise<number[]> => (await t.windows(0, 'k')).map((w) => w.start);
+      await t.send([{ key: 'k', value: 0, timestamp: 0 }, { key: 'k', value: 0, timestamp: HOUR }]); // [0, 1h) closes
+      await t.send({ key: 'k', value: 0, timestamp: 2 * HOUR }); // [1h, 2h) closes; [0, 1h) is kept until 2h30
+      expect(await starts()).to.deep.equal([0, HOUR, 2 * HOUR]);
+      await t.send({ key: 'k', value: 0, timestamp: 2.5 * HOUR - 1 });
+      expect(await starts()).to.deep.equal([0, HOUR, 2 * HOUR]);
+      await t.send({ key: 'k', value: 0, timestamp: 2.5 * HOUR }); // nothing closes ([2h, 3h) is open), [0, 1h) expires
+      expect(await starts()).to.deep.equal([HOUR, 2 * HOUR]);
+      expect((await t.windows(0, 'k')).map((w) => w.final)).to.deep.equal([true, false]);
+    });
+
     it('a window result inherits no key from the record that closed it', async () => {
       const stage = defineStage({
         name: 'w',

@@ -1,6 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
-import { readBrokerFile, type KafkaProperties } from './config.js';
+import { readBrokerFile, splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** A topic and its partition count. */
 export interface TopicInfo {
@@ -43,15 +43,16 @@ async function withConsumer<T>(
   fn: (c: Kafka.KafkaConsumer) => Promise<T>,
   timeoutMs = 10_000,
 ): Promise<T> {
+  const { global, topic } = splitKafkaProperties(kafka);
   const consumer = new Kafka.KafkaConsumer(
     {
       'bootstrap.servers': brokers,
       'group.id': group ?? `seda-admin-${process.pid}`,
       'enable.auto.commit': false,
       'allow.auto.create.topics': false,
-      ...kafka,
+      ...global,
     },
-    {},
+    topic,
   );
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
   try {
@@ -102,15 +103,33 @@ export async function describeTopic(brokers: string, name: string, kafka?: Kafka
   return withConsumer(brokers, kafka, undefined, async (c) => {
     const md = await metadata(c, brokers);
     const topic = md.topics.find((t) => t.name === name);
-    if (!topic || topic.partitions.length === 0) {
-      throw new SedaError('SEDA_KAFKA_ADMIN', `topic "${name}" does not exist on ${brokers}; create it with \`seda topics create ${name} --partitions N\``);
-    }
+    if (!topic || topic.partitions.length === 0) throw missingTopics([name], brokers);
     const out: PartitionInfo[] = [];
     for (const p of [...topic.partitions].sort((a, b) => a.id - b.id)) {
       out.push({ partition: p.id, leader: p.leader, replicas: p.replicas, ...(await watermarks(c, brokers, name, p.id)) });
     }
     return out;
   });
+}
+
+function missingTopics(names: string[], brokers: string): SedaError {
+  const many = names.length > 1;
+  return new SedaError(
+    'SEDA_KAFKA_TOPIC_MISSING',
+    `topic${many ? 's' : ''} ${names.map((t) => `"${t}"`).join(', ')} do${many ? '' : 'es'} not exist on ${brokers}; create ${many ? 'them' : 'it'} with ${names.map((t) => `\`seda topics create ${t} --partitions N\``).join(', ')}`,
+  );
+}
+
+/**
+ * The partition count of each topic; fails with `SEDA_KAFKA_TOPIC_MISSING`
+ * naming every topic that does not exist (seda never relies on auto-creation:
+ * a topic's partition count is a decision).
+ */
+export async function requireTopics(brokers: string, names: string[], kafka?: KafkaProperties): Promise<Map<string, number>> {
+  const found = new Map((await listTopics(brokers, kafka)).map((t) => [t.name, t.partitions]));
+  const missing = [...new Set(names)].filter((n) => !found.has(n));
+  if (missing.length > 0) throw missingTopics(missing, brokers);
+  return new Map(names.map((n) => [n, found.get(n)!]));
 }
 
 /** A group's committed offsets, high watermarks and lag per partition of `topics` (default: every topic it committed on). */
@@ -176,14 +195,24 @@ export async function createTopic(
     await waitForTopic(brokers, name, 10_000, options.kafka);
     return;
   }
-  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, ...options.kafka });
+  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, ...splitKafkaProperties(options.kafka).global });
   try {
     await new Promise<void>((resolve, reject) =>
-      admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: replication, config: options.config ?? {} }, 30_000, (err) =>
-        err
-          ? reject(err.code === Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS ? new SedaError('SEDA_KAFKA_TOPIC_EXISTS', `topic "${name}" already exists`, { cause: err }) : wrap(`creating topic "${name}"`, brokers, err))
-          : resolve(),
-      ),
+      admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: replication, config: options.config ?? {} }, 30_000, (err) => {
+        if (!err) return resolve();
+        if (err.code === Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS) return reject(new SedaError('SEDA_KAFKA_TOPIC_EXISTS', `topic "${name}" already exists`, { cause: err }));
+        if (err.code === Kafka.CODES.ERRORS.ERR__TIMED_OUT) {
+          // The embedded broker (librdkafka's mock) has no CreateTopics API: its request just times out.
+          return reject(
+            new SedaError(
+              'SEDA_KAFKA_ADMIN',
+              `creating topic "${name}" on ${brokers} timed out; if this is \`seda broker\`, run the command in the directory it was started in (it finds .seda/broker.json) or set SEDA_BROKER_CONTROL to its control URL`,
+              { cause: err, canRetry: true },
+            ),
+          );
+        }
+        reject(wrap(`creating topic "${name}"`, brokers, err));
+      }),
     );
   } finally {
     admin.disconnect();

@@ -1,7 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type Logger } from '@seda/core';
 import { createTopic, describeTopic, listTopics } from './admin.js';
-import type { KafkaProperties } from './config.js';
+import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** One changelog record (the shape @seda/state's `ChangelogIO` expects). */
 export interface ChangelogMessage {
@@ -67,14 +67,18 @@ export class KafkaChangelog {
     this.topic = options.topic;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
-    this.#producer = new Kafka.Producer({
-      'bootstrap.servers': options.brokers,
-      dr_cb: true,
-      'enable.idempotence': true,
-      'linger.ms': 2,
-      'socket.keepalive.enable': true,
-      ...options.kafka,
-    });
+    const { global, topic } = splitKafkaProperties(options.kafka);
+    this.#producer = new Kafka.Producer(
+      {
+        'bootstrap.servers': options.brokers,
+        dr_cb: true,
+        'enable.idempotence': true,
+        'linger.ms': 2,
+        'socket.keepalive.enable': true,
+        ...global,
+      },
+      topic,
+    );
     this.#producer.on('delivery-report', (err, report) => this.#onReport(err, report));
     this.#producer.on('event.error', (err: Kafka.LibrdKafkaError) => this.#log.warn({ err, changelog: this.topic }, 'changelog producer error (librdkafka retries)'));
   }
@@ -140,15 +144,16 @@ export class KafkaChangelog {
 
   async #consumer(): Promise<Kafka.KafkaConsumer> {
     if (this.#reader !== undefined) return this.#reader;
+    const { global, topic } = splitKafkaProperties(this.#options.kafka);
     const c = new Kafka.KafkaConsumer(
       {
         'bootstrap.servers': this.#options.brokers,
         'group.id': `${this.topic}-reader`,
         'enable.auto.commit': false,
         'allow.auto.create.topics': false,
-        ...this.#options.kafka,
+        ...global,
       },
-      { 'auto.offset.reset': 'earliest' },
+      { ...topic, 'auto.offset.reset': 'earliest' },
     );
     await new Promise<void>((resolve, reject) =>
       c.connect({ timeout: 15_000 }, (err) => (err ? reject(new SedaError('SEDA_KAFKA_CONNECT', `cannot read changelog "${this.topic}": ${err.message}`, { cause: err, canRetry: true })) : resolve())),

@@ -88,3 +88,37 @@ export function checkKafkaProperties(props: KafkaProperties): KafkaPropertyProbl
   }
   return problems;
 }
+
+/**
+ * librdkafka's topic-level properties (CONFIGURATION.md, "Topic configuration
+ * properties", those with no global twin). node-rdkafka installs its own
+ * (topic config) argument as the default topic config, so one of these given
+ * in the global config would be silently dropped: they must go there instead.
+ */
+const topicLevelProperties: ReadonlySet<string> = new Set([
+  'request.required.acks',
+  'acks',
+  'request.timeout.ms',
+  'message.timeout.ms',
+  'delivery.timeout.ms',
+  'queuing.strategy',
+  'produce.offset.report',
+  'partitioner',
+  'compression.level',
+  'auto.commit.enable',
+  'auto.offset.reset',
+  'offset.store.path',
+  'offset.store.sync.interval.ms',
+  'consume.callback.max.messages',
+]);
+
+/** Splits librdkafka properties into the global and the topic-level config node-rdkafka takes separately. */
+export function splitKafkaProperties(props: KafkaProperties = {}): { global: KafkaProperties; topic: KafkaProperties } {
+  const global: KafkaProperties = {};
+  const topic: KafkaProperties = {};
+  for (const [key, value] of Object.entries(props)) {
+    if (topicLevelProperties.has(key)) topic[key] = value;
+    else global[key] = value;
+  }
+  return { global, topic };
+}

@@ -3,6 +3,7 @@ export {
   resolveBrokers,
   parseKafkaProperties,
   checkKafkaProperties,
+  splitKafkaProperties,
   readBrokerFile,
   brokerFile,
   type KafkaProperties,
@@ -10,7 +11,9 @@ export {
   type BrokerFile,
 } from './config.js';
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
-export { KafkaSource, type KafkaSourceOptions, type TopicPartition, type TopicPartitionOffset } from './source.js';
+export { KafkaSource, type KafkaSourceOptions } from './source.js';
+export { type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';
+export { detectRetentionLoss, retentionLosses, type RetentionLoss } from './retention.js';
 export { KafkaSink, type KafkaSinkOptions } from './sink.js';
 export { KafkaChangelog, openChangelog, type ChangelogMessage, type ChangelogOptions, type ReadChangelogMessage } from './changelog.js';
 export {
@@ -19,6 +22,7 @@ export {
   groupLag,
   createTopic,
   waitForTopic,
+  requireTopics,
   embeddedControl,
   type TopicInfo,
   type PartitionInfo,

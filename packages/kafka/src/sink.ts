@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type Logger, type OutputBatch } from '@seda/core';
-import type { KafkaProperties } from './config.js';
+import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** Options of {@link KafkaSink}. */
 export interface KafkaSinkOptions {
@@ -46,6 +46,8 @@ export class KafkaSink extends Writable {
   readonly #pending = new Map<string, Pending[]>();
   #inFlight = 0;
   #reportWaiters: Array<() => void> = [];
+  /** Waiters of {@link flush} for the last delivery report to reach JS. */
+  #settledWaiters: Array<() => void> = [];
   #closed: Promise<void> | undefined;
   /** Set once a delivery failed: no batch is reported delivered after that. */
   #failed = false;
@@ -56,14 +58,23 @@ export class KafkaSink extends Writable {
     this.#options = options;
     this.#log = options.log ?? silentLogger;
     const idempotent = options.idempotent ?? true;
-    this.producer = new Kafka.Producer({
-      'bootstrap.servers': options.brokers,
-      dr_cb: true,
-      'enable.idempotence': idempotent,
-      'linger.ms': 5,
-      'socket.keepalive.enable': true,
-      ...options.kafka,
-    });
+    const { global, topic } = splitKafkaProperties(options.kafka);
+    this.producer = new Kafka.Producer(
+      {
+        'bootstrap.servers': options.brokers,
+        dr_cb: true,
+        'enable.idempotence': idempotent,
+        'linger.ms': 5,
+        'socket.keepalive.enable': true,
+        ...global,
+      },
+      {
+        // The Java client's (and KafkaJS's) key hashing, so a key lands on the same
+        // partition whichever of them produced it (librdkafka's default is CRC32).
+        partitioner: 'murmur2_random',
+        ...topic,
+      } as Kafka.ProducerTopicConfig,
+    );
     this.producer.on('delivery-report', (err, report) => this.#onReport(err, report));
     this.producer.on('event.error', (err: Kafka.LibrdKafkaError) => this.#log.warn({ err }, 'producer error (librdkafka retries)'));
   }
@@ -140,6 +151,11 @@ export class KafkaSink extends Writable {
       this.#reportWaiters = [];
       for (const w of waiters) w();
     }
+    if (this.#inFlight === 0 && this.#settledWaiters.length > 0) {
+      const waiters = this.#settledWaiters;
+      this.#settledWaiters = [];
+      for (const w of waiters) w();
+    }
     const entry = report.opaque as Pending | undefined;
     if (err) {
       this.#failed = true;
@@ -163,13 +179,34 @@ export class KafkaSink extends Writable {
     for (const p of done) this.#options.onDelivered?.(p.batch);
   }
 
-  /** Waits until every produced message is acknowledged (or failed). */
-  flush(timeoutMs = 30_000): Promise<void> {
-    return new Promise((resolve, reject) =>
+  /**
+   * Waits until every produced message is acknowledged (or failed) and its
+   * delivery report has been handled here. librdkafka's flush returns once
+   * its queue is empty, but node-rdkafka hands the reports over to JS
+   * asynchronously: without the second wait, the last reports (and their
+   * `onDelivered`) could still be pending when the caller goes on, and be lost
+   * at disconnect.
+   */
+  async flush(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    await new Promise<void>((resolve, reject) =>
       this.producer.flush(timeoutMs, (err) =>
         err ? reject(new SedaError('SEDA_KAFKA_TIMEOUT', `producer flush did not finish within ${timeoutMs} ms: ${err.message}`, { cause: err, canRetry: true })) : resolve(),
       ),
     );
+    if (this.#inFlight <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.#settledWaiters = this.#settledWaiters.filter((w) => w !== done);
+        reject(new SedaError('SEDA_KAFKA_TIMEOUT', `${this.#inFlight} delivery reports did not arrive within ${timeoutMs} ms of the flush`, { canRetry: true }));
+      }, Math.max(0, deadline - Date.now()));
+      this.#settledWaiters.push(done);
+      this.producer.poll();
+    });
   }
 
   override _final(callback: (error?: Error | null) => void): void {

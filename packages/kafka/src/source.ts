@@ -1,18 +1,11 @@
 import { Readable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type InputBatch, type Logger, type RawRecord } from '@seda/core';
-import type { KafkaProperties } from './config.js';
+import { splitKafkaProperties, type KafkaProperties } from './config.js';
+import { startAboveLogStart } from './retention.js';
+import { tpKey, type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';
 
-/** A topic partition. */
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
-
-/** A topic partition with an offset (-2: beginning, -1: end). */
-export interface TopicPartitionOffset extends TopicPartition {
-  offset: number;
-}
+export type { TopicPartition, TopicPartitionOffset } from './topic-partition.js';
 
 /** Options of {@link KafkaSource}. */
 export interface KafkaSourceOptions {
@@ -38,6 +31,8 @@ export interface KafkaSourceOptions {
   log?: Logger;
   /** Connect timeout. Default 15 s. */
   connectTimeoutMs?: number;
+  /** Bound of each query of the assignment's retention check (committed offsets, log start). Default 5 s. */
+  queryTimeoutMs?: number;
 }
 
 const ERR_ASSIGN = -175;
@@ -55,7 +50,6 @@ const FATAL_COMMIT_ERRORS: ReadonlySet<number> = new Set([
   ERRORS.ERR_OFFSET_METADATA_TOO_LARGE,
   ERRORS.ERR_INVALID_COMMIT_OFFSET_SIZE,
 ]);
-const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
  * A Readable of {@link InputBatch} chunks over node-rdkafka's KafkaConsumer.
@@ -66,6 +60,11 @@ const tpKey = (topic: string, partition: number): string => `${topic}\u0000${par
  * per message, so waiting inside a large batch would hold a trickle of
  * records back.) While downstream does not read, nothing is consumed and
  * librdkafka's bounded fetch queue stops fetching: real backpressure.
+ *
+ * On assignment, a partition whose start offset is below the log start (the
+ * reader fell behind retention) starts at the log start, never at the end
+ * (which is what librdkafka's `auto.offset.reset=latest` would do): the loss
+ * is logged and emitted as `retention-loss` (`RetentionLoss[]`).
  */
 export class KafkaSource extends Readable {
   readonly consumer: Kafka.KafkaConsumer;
@@ -74,6 +73,7 @@ export class KafkaSource extends Readable {
   readonly #assigned = new Map<string, TopicPartition>();
   readonly #batchSize: number;
   readonly #idleWaitMs: number;
+  #consumed = 0;
   #connected = false;
   #consuming = false;
   #wantMore = false;
@@ -90,6 +90,7 @@ export class KafkaSource extends Readable {
     this.#batchSize = options.batchSize ?? 1000;
     this.#idleWaitMs = options.idleWaitMs ?? 100;
     const cooperative = options.assignmentStrategy === 'cooperative-sticky';
+    const { global, topic } = splitKafkaProperties(options.kafka);
     this.consumer = new Kafka.KafkaConsumer(
       {
         'bootstrap.servers': options.brokers,
@@ -98,13 +99,16 @@ export class KafkaSource extends Readable {
         'enable.auto.offset.store': options.autoCommit === true,
         'partition.assignment.strategy': cooperative ? 'cooperative-sticky' : 'range,roundrobin',
         'queued.max.messages.kbytes': 16384,
+        // librdkafka's default (1000 ms) idles a fast reader for up to a second each time its
+        // fetch queue fills: with it, consume tops out near queued.min.messages per second.
+        'fetch.queue.backoff.ms': 20,
         'allow.auto.create.topics': false,
         'socket.keepalive.enable': true,
-        ...options.kafka,
+        ...global,
         rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
         offset_commit_cb: (err: Kafka.LibrdKafkaError | undefined) => this.#onCommitted(err),
       },
-      { 'auto.offset.reset': options.fromBeginning ? 'earliest' : 'latest' },
+      { 'auto.offset.reset': options.fromBeginning ? 'earliest' : 'latest', ...topic },
     );
     this.consumer.on('event.error', (err: Kafka.LibrdKafkaError) => this.#log.warn({ err }, 'consumer error (librdkafka retries)'));
   }
@@ -143,6 +147,7 @@ export class KafkaSource extends Readable {
       this.#commitWaiters.push({ resolve, reject, timer });
       try {
         this.consumer.commit(offsets);
+        this.#next();
       } catch (err) {
         clearTimeout(timer);
         this.#commitWaiters.pop();
@@ -162,6 +167,11 @@ export class KafkaSource extends Readable {
         new SedaError('SEDA_KAFKA_COMMIT', `commit failed: ${err.message ?? String(err)}`, { cause: err, canRetry: !FATAL_COMMIT_ERRORS.has(err.code) }),
       );
     } else waiter.resolve();
+  }
+
+  /** Records taken from librdkafka so far (pushed downstream, or buffered in this stream until read). */
+  get consumedRecords(): number {
+    return this.#consumed;
   }
 
   /** Partitions assigned now. */
@@ -186,6 +196,7 @@ export class KafkaSource extends Readable {
         if (err.code === ERR_ASSIGN) {
           const starts = (await this.#options.onAssign?.(partitions)) ?? undefined;
           const byKey = new Map((starts ?? []).map((s) => [tpKey(s.topic, s.partition), s.offset]));
+          await this.#startAboveLogStart(partitions, byKey);
           const withOffsets = partitions.map((p) => {
             const offset = byKey.get(tpKey(p.topic, p.partition));
             return offset === undefined ? p : { ...p, offset };
@@ -212,6 +223,20 @@ export class KafkaSource extends Readable {
     });
   }
 
+  /** Moves partitions that fell behind retention to the log start (in `starts`) and reports the loss. */
+  async #startAboveLogStart(partitions: TopicPartition[], starts: Map<string, number>): Promise<void> {
+    try {
+      const losses = await startAboveLogStart(this.consumer, partitions, starts, this.#options.queryTimeoutMs ?? 5000);
+      if (losses.length > 0) {
+        this.#log.warn({ losses }, 'records lost to retention: these partitions start at the log start, past offsets deleted before this group read them');
+        this.emit('retention-loss', losses);
+      }
+    } catch (err) {
+      // Best effort: with a broker down the partitions start as they would have.
+      this.#log.debug({ err }, 'retention check skipped');
+    }
+  }
+
   override _read(): void {
     this.#wantMore = true;
     this.#next();
@@ -222,7 +247,8 @@ export class KafkaSource extends Readable {
    * than one, or two libuv workers could return batches of a partition out of order.
    */
   #next(): void {
-    if (this.#consuming || !this.#connected || !this.#wantMore || this.#closing || this.destroyed) return;
+    if (this.#consuming || !this.#connected) return;
+    if (!this.#wantMore || this.#closing || this.destroyed) return this.#service();
     this.#consume();
   }
 
@@ -232,7 +258,7 @@ export class KafkaSource extends Readable {
     this.consumer.setDefaultConsumeTimeout(this.#idle ? this.#idleWaitMs : 0);
     this.consumer.consume(n, (err, messages) => {
       this.#consuming = false;
-      if (this.#closing || this.destroyed) return;
+      if (this.#closing || this.destroyed) return this.#next();
       if (err) {
         // Transient consumer errors (e.g. a broker restarting) are retried by librdkafka.
         this.#log.warn({ err }, 'consume error; retrying');
@@ -246,13 +272,40 @@ export class KafkaSource extends Readable {
       this.#idle = messages.length === 0;
       if (messages.length > 0 && !this.#pushBatches(messages as unknown as RawRecord[])) {
         this.#wantMore = false;
-        return;
+        return this.#next();
       }
       this.#consuming = true;
       setImmediate(() => {
         this.#consuming = false;
         this.#next();
       });
+    });
+  }
+
+  /**
+   * librdkafka hands commit results (and rebalance events) to JS only inside
+   * consume calls. While a commit waits and the read loop is stopped
+   * (downstream not reading, or the stream closing), short consume calls keep
+   * serving them. A record such a call returns is buffered in order (beyond
+   * the high-water mark, at most one per `idleWaitMs`), or, once closing, left
+   * uncommitted for the partition's next reader.
+   */
+  #service(): void {
+    if (this.#consuming || !this.#connected || this.#commitWaiters.length === 0) return;
+    if (this.#wantMore && !this.#closing && !this.destroyed) return; // the read loop serves them
+    this.#consuming = true;
+    this.consumer.setDefaultConsumeTimeout(this.#idleWaitMs);
+    this.consumer.consume(1, (err, messages) => {
+      const took = !err && messages.length > 0;
+      if (took && !this.#closing && !this.destroyed) this.#pushBatches(messages as unknown as RawRecord[]);
+      // Paced when it took a record: a commit waiting long must not drain the topic past backpressure.
+      setTimeout(
+        () => {
+          this.#consuming = false;
+          this.#next();
+        },
+        err ? 200 : took ? this.#idleWaitMs : 0,
+      ).unref();
     });
   }
 
@@ -287,6 +340,7 @@ export class KafkaSource extends Readable {
   }
 
   #batch(topic: string, partition: number, records: RawRecord[]): InputBatch {
+    this.#consumed += records.length;
     return { topic, partition, records, nextOffset: records[records.length - 1].offset + 1 };
   }
 

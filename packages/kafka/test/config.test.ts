@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseKafkaProperties, resolveBrokers } from '../src/config.js';
+import { parseKafkaProperties, resolveBrokers, splitKafkaProperties } from '../src/config.js';
 
 describe('broker resolution', () => {
   const cwdWithFile = (): string => {
@@ -49,4 +49,12 @@ describe('--kafka properties', () => {
       expect(() => parseKafkaProperties([bad])).to.throw(/is not key=value/).with.property('code', 'SEDA_KAFKA_CONFIG');
     });
   }
+
+  it('sends topic-level properties to the topic config, where node-rdkafka reads them (in the global config they would be dropped)', () => {
+    const { global, topic } = splitKafkaProperties(
+      parseKafkaProperties(['acks=1', 'partitioner=consistent_random', 'auto.offset.reset=earliest', 'message.timeout.ms=5000', 'linger.ms=5', 'compression.type=lz4']),
+    );
+    expect(topic).to.deep.equal({ acks: 1, partitioner: 'consistent_random', 'auto.offset.reset': 'earliest', 'message.timeout.ms': 5000 });
+    expect(global).to.deep.equal({ 'linger.ms': 5, 'compression.type': 'lz4' });
+  });
 });

@@ -35,6 +35,11 @@ export class ConfigError extends SedaError {
 /** A resolved configuration: values, and where each one came from. */
 export interface ResolvedConfig {
   values: RunConfig;
+  /**
+   * The file's `"options"` object: values of the options the stage (or
+   * source) itself declares, checked against its schema once it is loaded.
+   */
+  pluginOptions?: { [name: string]: unknown };
   /** Per key (map entries as `kafka.<property>`): its source and origin. */
   sources: { [key: string]: { source: ConfigSource; origin: string } };
 }
@@ -47,7 +52,12 @@ export interface ConfigInput {
   file?: string;
 }
 
-type Layer = { values: { [key: string]: unknown }; origins: { [key: string]: string } };
+type Layer = {
+  values: { [key: string]: unknown };
+  origins: { [key: string]: string };
+  /** The file's "options" object, kept apart (the stage's own schema checks it once it is loaded). */
+  pluginOptions?: { [name: string]: unknown };
+};
 
 const fieldByKey = new Map(runConfigFields.map((f) => [f.key, f]));
 const envPrefix = 'SEDA_KAFKA_';
@@ -141,6 +151,14 @@ function fileLayer(file: string, problems: ConfigProblem[]): Layer {
     return layer;
   }
   for (const [k, v] of Object.entries(parsed)) {
+    if (k === 'options') {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+        problems.push({ code: 'wrong_type', key: 'options', source: 'file', origin: path, message: 'expected an object of the stage\'s own options' });
+      } else {
+        layer.pluginOptions = v as { [name: string]: unknown };
+      }
+      continue;
+    }
     layer.values[k] = v;
     layer.origins[k] = path;
   }
@@ -237,7 +255,7 @@ function merge(layers: Array<[Layer, ConfigProblem['source']]>): ResolvedConfig 
  */
 export function resolveRunConfig(input: ConfigInput): ResolvedConfig {
   const problems: ConfigProblem[] = [];
-  const file = input.file === undefined ? { values: {}, origins: {} } : fileLayer(input.file, problems);
+  const file: Layer = input.file === undefined ? { values: {}, origins: {} } : fileLayer(input.file, problems);
   validate(file, 'file', problems);
   const env = envLayer(input.env ?? process.env, problems);
   validate(env, 'env', problems);
@@ -261,6 +279,7 @@ export function resolveRunConfig(input: ConfigInput): ResolvedConfig {
     problems.push({ code: 'out_of_range', key: 'metricsPort', source: where.source, origin: where.origin, message: `with ${instances} instances, ports ${metricsPort}-${metricsPort + instances - 1} exceed 65535` });
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  if (file.pluginOptions !== undefined) resolved.pluginOptions = file.pluginOptions;
   return resolved;
 }
 

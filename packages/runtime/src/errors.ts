@@ -10,6 +10,7 @@ export const runtimeErrorCodes = [
   'SEDA_RUNTIME_OPTIONS',
   'SEDA_RUNTIME_CONFIG',
   'SEDA_RUNTIME_METRICS',
+  'SEDA_RUNTIME_SOURCE_UNACKED',
 ] as const;
 
 /** A code from {@link runtimeErrorCodes}. */

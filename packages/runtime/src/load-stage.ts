@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isStage, SedaError, stageFromTransform, type Stage, type StageInstanceOptions } from '@seda/core';
+import { isSource, isStage, SedaError, stageFromTransform, type Source, type Stage, type StageInstanceOptions } from '@seda/core';
 
 /** Where the ready-made stages of this repository live (stages/<name>). */
 export const builtinStagesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../stages');
@@ -45,6 +45,9 @@ async function importStage(file: string, spec: string): Promise<unknown> {
 export function asStage(mod: unknown, spec: string): Stage {
   const exported = (mod as { default?: unknown })?.default ?? mod;
   if (isStage(exported)) return exported;
+  if (isSource(exported)) {
+    throw new SedaError('SEDA_RUNTIME_NOT_A_STAGE', `"${spec}" is a source (defineSource), not a stage: it has no input to transform; run it with \`seda run ${spec}\``);
+  }
   if (typeof exported === 'function' && exported.prototype instanceof Transform) {
     const Ctor = exported as new (options: StageInstanceOptions) => Transform;
     const meta = (exported as { stage?: { name?: string; input?: string; outputs?: { [k: string]: string } } }).stage ?? {};
@@ -52,8 +55,14 @@ export function asStage(mod: unknown, spec: string): Stage {
   }
   throw new SedaError(
     'SEDA_RUNTIME_NOT_A_STAGE',
-    `"${spec}" is not a stage: its default export must be defineStage({...}) from @seda/core, or a Transform subclass`,
+    `"${spec}" is not a stage: its default export must be defineStage({...}) (or, for a source, defineSource({...})) from @seda/core, or a Transform subclass`,
   );
+}
+
+/** A module's default export as a stage or a source, or why it is neither. */
+export function asPlugin(mod: unknown, spec: string): Stage | Source {
+  const exported = (mod as { default?: unknown })?.default ?? mod;
+  return isSource(exported) ? exported : asStage(mod, spec);
 }
 
 /**
@@ -61,17 +70,26 @@ export function asStage(mod: unknown, spec: string): Stage {
  * directory with a package.json) or installed package name, resolved from `cwd`.
  */
 export async function loadStage(spec: string, cwd = process.cwd()): Promise<Stage> {
+  return asStage(await loadModule(spec, cwd), spec);
+}
+
+/** Loads a stage or a source (`defineSource`), found the way {@link loadStage} finds stages. */
+export async function loadPlugin(spec: string, cwd = process.cwd()): Promise<Stage | Source> {
+  return asPlugin(await loadModule(spec, cwd), spec);
+}
+
+async function loadModule(spec: string, cwd: string): Promise<unknown> {
   if (typeof spec !== 'string' || spec.trim() === '') {
     throw new SedaError('SEDA_RUNTIME_STAGE_LOAD', 'no stage given: pass a stage name, a path to a module, or a package name');
   }
   if (isPathLike(spec)) {
     const path = resolve(cwd, spec);
     if (!existsSync(path)) throw new SedaError('SEDA_RUNTIME_STAGE_LOAD', `cannot load stage "${spec}": ${path} does not exist`);
-    return asStage(await importStage(statSync(path).isDirectory() ? packageEntry(path) : path, spec), spec);
+    return importStage(statSync(path).isDirectory() ? packageEntry(path) : path, spec);
   }
   const builtin = join(builtinStagesDir, spec);
   if (!spec.includes('/') && existsSync(join(builtin, 'package.json'))) {
-    return asStage(await importStage(packageEntry(builtin), spec), spec);
+    return importStage(packageEntry(builtin), spec);
   }
   let file: string;
   try {
@@ -86,5 +104,5 @@ export async function loadStage(spec: string, cwd = process.cwd()): Promise<Stag
       );
     }
   }
-  return asStage(await importStage(file, spec), spec);
+  return importStage(file, spec);
 }

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Transform } from 'node:stream';
 import {
   createCounters,
+  resolveOptions,
   SedaError,
   silentLogger,
   type DeliveryMode,
@@ -64,6 +65,8 @@ export interface RunOptions {
   connect?: ConnectRetryOptions;
   /** Counters to fill (for metrics); fresh ones by default. */
   counters?: StageCounters;
+  /** Values of the stage's declared options (typed, or strings to parse); resolved once, before connecting. */
+  options?: { readonly [name: string]: unknown };
 }
 
 /** A batch of input records done: outputs acknowledged (and, in state mode, state and offsets written). */
@@ -186,6 +189,8 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       );
     }
   }
+  // Options are resolved once here, so a bad one fails before any connection is made.
+  const stageOptions = resolveOptions(stage.options, options.options, stage.name);
   const outputsByName = Object.fromEntries(Object.entries(stage.outputs).map(([name, o]) => [name, options.outputs?.[name] ?? o.topic]));
   const outputTopics = Object.values(outputsByName);
   const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
@@ -208,6 +213,13 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   let committing: Promise<void> = Promise.resolve();
   /** State writes in order per partition: a batch's write starts after the previous one's. */
   const stateChains = new Map<string, Promise<void>>();
+  /**
+   * State mode: the stored offsets partitions were just assigned at, for the next group commit.
+   * Kafka commits are only for lag visibility there, but without this a partition resumed at
+   * its stored offset with nothing new to read would show the previous owner's stale commit
+   * (or one that failed during the rebalance) as lag forever.
+   */
+  let assignedAt: TopicPartitionOffset[] = [];
 
   const fail = (err: unknown): void => {
     if (failed !== undefined) return;
@@ -221,6 +233,13 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     committing = committing.then(async () => {
       if (failed !== undefined || mode === 'auto') return;
       const offsets = tracker.committable();
+      const seeded = assignedAt;
+      assignedAt = [];
+      if (seeded.length > 0) {
+        const owned = new Set(source.assignment().map((p) => tpKey(p.topic, p.partition)));
+        const advanced = new Set(offsets.map((o) => tpKey(o.topic, o.partition)));
+        for (const s of seeded) if (owned.has(tpKey(s.topic, s.partition)) && !advanced.has(tpKey(s.topic, s.partition))) offsets.push(s);
+      }
       if (offsets.length === 0) return;
       ackedSinceCommit = 0;
       const startedAt = performance.now();
@@ -232,7 +251,10 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
         log.debug({ offsets }, 'committed');
       } catch (err) {
         // In state mode Kafka commits are only for lag visibility: offsets live with the state.
-        if (stateful) log.warn({ err }, 'group commit (lag visibility only) failed');
+        if (stateful) {
+          assignedAt = [...seeded, ...assignedAt]; // tried again with the next commit
+          log.warn({ err }, 'group commit (lag visibility only) failed');
+        }
         else if ((err as SedaError).canRetry) {
           // Not committed: these records are redelivered if the partition moves, never skipped;
           // the next commit (interval, revoke or shutdown) covers them.
@@ -303,6 +325,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
         if (stored !== undefined) tracker.start(p.topic, p.partition, stored);
       }
       log.info({ starts }, 'starting partitions at stored offsets');
+      assignedAt.push(...starts.filter((s) => s.offset >= 0));
       return starts;
     },
     onRevoke: async (partitions) => {
@@ -355,6 +378,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     group,
     mode,
     partitions,
+    options: stageOptions,
   });
 
   // Every input batch gets a ticket in source order before the stage sees it.

@@ -54,6 +54,12 @@ export function registerBrokerCommand(program: Command): void {
     });
 }
 
+/** A broker id argument: a whole number >= 1, or -1 for every broker. */
+function brokerId(value: string): number {
+  if (value === '-1') return -1;
+  return intOption(value, '<broker>', 1)!;
+}
+
 /** `seda chaos`: fault injection into a running `seda broker` through its control channel. */
 export function registerChaosCommand(program: Command): void {
   const chaos = program.command('chaos').description('inject faults into the embedded broker started by `seda broker` (in this directory)');
@@ -65,21 +71,30 @@ export function registerChaosCommand(program: Command): void {
   chaos
     .command('down <broker>')
     .description('take a broker down (-1: every broker)')
-    .action(async (id: string) => client().setBrokerDown(Number(id)));
+    .action(async (id: string) => client().setBrokerDown(brokerId(id)));
   chaos
     .command('up <broker>')
     .description('bring a broker back up (-1: every broker)')
-    .action(async (id: string) => client().setBrokerUp(Number(id)));
+    .action(async (id: string) => client().setBrokerUp(brokerId(id)));
   chaos
     .command('rtt <broker> <ms>')
     .description('add round-trip latency to a broker (-1: every broker)')
-    .action(async (id: string, ms: string) => client().setRtt(Number(id), Number(ms)));
+    .action(async (id: string, ms: string) => client().setRtt(brokerId(id), intOption(ms, '<ms>', 0)!));
   chaos
     .command('errors <api> <codes...>')
     .description('fail the next requests of an API (name like Produce or key number) with these Kafka error codes')
-    .action(async (api: string, codes: string[]) => client().pushRequestErrors(/^\d+$/.test(api) ? Number(api) : api, codes.map(Number)));
+    .action(async (api: string, codes: string[]) =>
+      client().pushRequestErrors(
+        /^\d+$/.test(api) ? Number(api) : api,
+        codes.map((c) => {
+          if (!/^-?\d+$/.test(c)) throw new Error(`error code "${c}" is not a number (a Kafka error code, e.g. 6 for NOT_LEADER_OR_FOLLOWER)`);
+          return Number(c);
+        }),
+      ),
+    );
   chaos
     .command('leader <topic> <partition> <broker>')
     .description('move a partition\'s leadership to a broker')
-    .action(async (topic: string, partition: string, broker: string) => client().setPartitionLeader(topic, Number(partition), Number(broker)));
+    .action(async (topic: string, partition: string, broker: string) => client().setPartitionLeader(topic, intOption(partition, '<partition>', 0)!, brokerId(broker)));
+  for (const c of chaos.commands) c.option('--verbose', 'print stack traces of errors');
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { InputBatch, RawRecord } from '@seda/core';
-import { KafkaSource } from '@seda/kafka';
+import { KafkaSource, requireTopics, type RetentionLoss } from '@seda/kafka';
 import { connection, intOption, withConnection } from '../options.js';
 
 function headersOf(r: RawRecord): { [key: string]: string } {
@@ -22,35 +22,55 @@ export function registerConsumeCommand(program: Command): void {
         topic: string,
         flags: { group?: string; fromBeginning?: boolean; max?: string; timeout?: string; json?: boolean; brokers?: string; kafka?: string[] },
       ) => {
-        const { brokers, kafka } = connection(flags);
         const max = intOption(flags.max, '--max', 1);
         const idleMs = intOption(flags.timeout, '--timeout', 1);
+        const { brokers, kafka } = connection(flags);
+        await requireTopics(brokers, [topic], kafka);
         const named = flags.group !== undefined;
+        const groupId = flags.group ?? `seda-consume-${process.pid}-${Date.now()}`;
         const source = new KafkaSource({
           brokers,
-          groupId: flags.group ?? `seda-consume-${process.pid}-${Date.now()}`,
+          groupId,
           topics: [topic],
           kafka,
           fromBeginning: flags.fromBeginning === true,
+        });
+        source.on('retention-loss', (losses: RetentionLoss[]) => {
+          for (const l of losses) {
+            process.stderr.write(
+              `warning: ${l.lost} records of ${l.topic}/${l.partition} were deleted by retention before group "${groupId}" read them (committed offset ${l.from}, log start ${l.logStart}); reading from ${l.logStart}\n`,
+            );
+          }
         });
         await source.connect();
         const positions = new Map<number, number>();
         let count = 0;
         let lastRecord = Date.now();
-        let done = false;
-        const finish = async (): Promise<void> => {
-          if (done) return;
-          done = true;
-          clearInterval(idle);
-          source.pause();
-          if (named) await source.commit([...positions].map(([partition, offset]) => ({ topic, partition, offset }))).catch(() => {});
-          await source.close(10_000);
-        };
+        let finished: Promise<number> | undefined;
+        /** Commits what was printed (named group), closes; resolves with the exit code. */
+        const finish = (): Promise<number> =>
+          (finished ??= (async () => {
+            clearInterval(idle);
+            source.pause();
+            let code = 0;
+            if (named && positions.size > 0) {
+              try {
+                await source.commit([...positions].map(([partition, offset]) => ({ topic, partition, offset })));
+              } catch (err) {
+                // The records were printed but the group will read them again: say so, never silently.
+                process.stderr.write(`error: committing the offsets of group "${groupId}" failed (${(err as Error).message}); its next consume repeats these records\n`);
+                code = 1;
+              }
+            }
+            await source.close(10_000);
+            return code;
+          })());
+        const exitAfterFinish = (): void => void finish().then((code) => process.exit(code));
         const idle = setInterval(() => {
-          if (idleMs !== undefined && Date.now() - lastRecord >= idleMs) void finish().then(() => process.exit(0));
+          if (idleMs !== undefined && Date.now() - lastRecord >= idleMs) exitAfterFinish();
         }, Math.min(200, idleMs ?? 200));
-        process.once('SIGINT', () => void finish().then(() => process.exit(0)));
-        process.once('SIGTERM', () => void finish().then(() => process.exit(0)));
+        process.once('SIGINT', exitAfterFinish);
+        process.once('SIGTERM', exitAfterFinish);
         for await (const batch of source as AsyncIterable<InputBatch>) {
           lastRecord = Date.now();
           let records = batch.records;
@@ -76,9 +96,9 @@ export function registerConsumeCommand(program: Command): void {
           if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
           if (max !== undefined && count >= max) break;
         }
-        await finish();
+        const code = await finish();
         await new Promise<void>((r) => process.stdout.write('', () => r()));
-        process.exit(0);
+        process.exit(code);
       },
     );
 }

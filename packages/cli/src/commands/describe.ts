@@ -1,6 +1,24 @@
 import type { Command } from 'commander';
-import { codecName, deliveryModes, lineageHeader, SedaError, type DeliveryMode, type Stage } from '@seda/core';
-import { describeChain, loadStage, type Hop } from '@seda/runtime';
+import { codecName, deliveryModes, describeOptions, isSource, lineageHeader, SedaError, type DeliveryMode, type OptionsSchema, type Source, type Stage } from '@seda/core';
+import { describeChain, loadPlugin, type Hop } from '@seda/runtime';
+
+function optionLines(schema: OptionsSchema): string[] {
+  const lines = describeOptions(schema);
+  if (lines.length === 0) return ['options:  none'];
+  return lines.map((l, i) => `${i === 0 ? 'options: ' : '         '} ${l}`);
+}
+
+/** The lines `seda describe` prints for a source. */
+export function describeSource(source: Source): string[] {
+  const lines = [`source:   ${source.name}${source.description ? ` — ${source.description}` : ''}`];
+  for (const [i, [name, o]] of Object.entries(source.outputs).entries()) {
+    lines.push(`${i === 0 ? 'outputs:' : '         '}  ${name} -> ${o.topic} (key ${codecName(o.keyCodec)}, value ${codecName(o.codec)})`);
+  }
+  lines.push(...optionLines(source.options));
+  lines.push('delivery: the run exits 0 only once the broker acknowledged every record');
+  lines.push('lineage:  none: its records are new records to the stages downstream (applied as they come)');
+  return lines;
+}
 
 /** The lines `seda describe` prints for a stage. */
 export function describeStage(stage: Stage): string[] {
@@ -32,12 +50,14 @@ export function describeStage(stage: Stage): string[] {
     lines.push('state:    none');
   }
   lines.push(`retry:    ${stage.retry.attempts} attempts, backoff ${stage.retry.backoffMs} ms (max ${stage.retry.maxBackoffMs} ms), then dead-letter`);
+  lines.push(...optionLines(stage.options));
   return lines;
 }
 
 /** The lines `seda describe a b c` prints for a chain: each hop, its guarantee and why. */
-export function describeChainLines(stages: Stage[], hops: Hop[], modes: { [stage: string]: DeliveryMode }): string[] {
-  const lines = [`chain:    ${stages.map((s) => `${s.name} (${modes[s.name] ?? s.mode})`).join(' -> ')}`];
+export function describeChainLines(links: Array<Stage | Source>, hops: Hop[], modes: { [stage: string]: DeliveryMode }): string[] {
+  const label = (p: Stage | Source): string => (isSource(p) ? `${p.name} (source)` : `${p.name} (${modes[p.name] ?? p.mode})`);
+  const lines = [`chain:    ${links.map(label).join(' -> ')}`];
   for (const hop of hops) {
     lines.push(`hop:      ${hop.from} -> ${hop.to} via ${hop.topics.join(', ')}: ${hop.guarantee}`);
     for (const r of hop.reasons) lines.push(`            ${hop.guarantee === 'exactly-once' ? '+' : '-'} ${r}`);
@@ -45,24 +65,31 @@ export function describeChainLines(stages: Stage[], hops: Hop[], modes: { [stage
   return lines;
 }
 
-function stageJson(stage: Stage): object {
+function outputsJson(outputs: Stage['outputs']): object {
+  return Object.fromEntries(Object.entries(outputs).map(([n, o]) => [n, { topic: o.topic, keyCodec: codecName(o.keyCodec), codec: codecName(o.codec) }]));
+}
+
+function pluginJson(p: Stage | Source): object {
+  if (isSource(p)) return { kind: 'source', name: p.name, description: p.description, outputs: outputsJson(p.outputs), options: p.options };
   return {
-    name: stage.name,
-    description: stage.description,
-    input: { topic: stage.input.topic, keyCodec: codecName(stage.input.keyCodec), codec: codecName(stage.input.codec) },
-    outputs: Object.fromEntries(Object.entries(stage.outputs).map(([n, o]) => [n, { topic: o.topic, keyCodec: codecName(o.keyCodec), codec: codecName(o.codec) }])),
-    dlqTopic: stage.dlqTopic,
-    mode: stage.mode,
-    deterministic: stage.deterministic,
-    lineage: stage.lineage,
-    state: stage.state ? { codec: codecName(stage.state.codec), windows: stage.state.windows } : null,
-    retry: stage.retry,
+    name: p.name,
+    description: p.description,
+    input: { topic: p.input.topic, keyCodec: codecName(p.input.keyCodec), codec: codecName(p.input.codec) },
+    outputs: outputsJson(p.outputs),
+    dlqTopic: p.dlqTopic,
+    mode: p.mode,
+    deterministic: p.deterministic,
+    lineage: p.lineage,
+    state: p.state ? { codec: codecName(p.state.codec), windows: p.state.windows } : null,
+    retry: p.retry,
+    options: p.options,
   };
 }
 
 /** Parses `--mode <stage>=<mode>` pairs against the stages of the chain. */
-function parseModes(pairs: string[], stages: Stage[]): { [stage: string]: DeliveryMode } {
+function parseModes(pairs: string[], links: Array<Stage | Source>): { [stage: string]: DeliveryMode } {
   const modes: { [stage: string]: DeliveryMode } = {};
+  const stages = links.filter((p): p is Stage => !isSource(p));
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const name = pair.slice(0, eq);
@@ -78,29 +105,33 @@ function parseModes(pairs: string[], stages: Stage[]): { [stage: string]: Delive
   return modes;
 }
 
-/** `seda describe <stage> [more stages...]`: a stage's input, outputs, codecs, mode and state; for a chain, each hop's guarantee. */
+/**
+ * `seda describe <stage|source> [more stages...]`: a stage's input, outputs,
+ * codecs, mode, state and options (or a source's outputs and options); for a
+ * chain, upstream first, each hop's guarantee and why.
+ */
 export function registerDescribeCommand(program: Command): void {
   program
     .command('describe')
-    .description("print a stage's input, outputs, codecs, delivery mode and state needs; given a chain of stages in order, which hops are exactly-once and why")
-    .argument('<stages...>', 'stage names, paths or packages; several: a chain, upstream first')
+    .description(
+      "print a stage's input, outputs, codecs, delivery mode, state needs and options (or a source's outputs and options); given a chain in order, which hops are exactly-once and why",
+    )
+    .argument('<stages...>', 'stage (or source) names, paths or packages; several: a chain, upstream first')
     .option('--mode <stage=mode>', 'for a chain: the mode a stage runs in, if not its default (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'print JSON')
     .option('--verbose', 'print stack traces of errors')
     .action(async (specs: string[], flags: { json?: boolean; mode?: string[] }) => {
-      const stages: Stage[] = [];
-      for (const spec of specs) stages.push(await loadStage(spec));
-      const modes = parseModes(flags.mode ?? [], stages);
-      if (stages.length === 1 && flags.mode === undefined) {
-        const [stage] = stages;
-        process.stdout.write(flags.json ? `${JSON.stringify(stageJson(stage), null, 2)}\n` : `${describeStage(stage).join('\n')}\n`);
+      const links: Array<Stage | Source> = [];
+      for (const spec of specs) links.push(await loadPlugin(spec));
+      const modes = parseModes(flags.mode ?? [], links);
+      if (links.length === 1 && flags.mode === undefined) {
+        const [p] = links;
+        if (flags.json) process.stdout.write(`${JSON.stringify(pluginJson(p), null, 2)}\n`);
+        else process.stdout.write(`${(isSource(p) ? describeSource(p) : describeStage(p)).join('\n')}\n`);
         return;
       }
-      const hops = describeChain(stages, modes);
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ stages: stages.map(stageJson), modes, hops }, null, 2)}\n`);
-      } else {
-        process.stdout.write(`${describeChainLines(stages, hops, modes).join('\n')}\n`);
-      }
+      const hops = describeChain(links, modes);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ stages: links.map(pluginJson), modes, hops }, null, 2)}\n`);
+      else process.stdout.write(`${describeChainLines(links, hops, modes).join('\n')}\n`);
     });
 }

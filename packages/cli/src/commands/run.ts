@@ -3,12 +3,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { describeTopic, listTopics, openChangelog, resolveBrokers, type KafkaChangelog, type KafkaProperties } from '@seda/kafka';
-import type { Logger, Stage } from '@seda/core';
+import { isSource, resolveOptions, SedaError, type Logger, type OptionsSchema, type Stage } from '@seda/core';
 import {
   checkMode,
   createMetricsRegistry,
   createStageMetrics,
-  loadStage,
+  loadPlugin,
   redactConfig,
   resolveRunConfig,
   runConfigFields,
@@ -22,6 +22,8 @@ import {
 } from '@seda/runtime';
 import { openStateStore, startStandby, type LevelStateStore, type RestoreProgress } from '@seda/state';
 import { createLogger } from '../logger.js';
+import { collidingOptions, pluginOptionValues } from '../plugin-options.js';
+import { runSourceCommand } from './run-source.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -42,13 +44,32 @@ export function addRunOptions(cmd: Command): Command {
     cmd.addOption(option);
   }
   return cmd
-    .option('--config <file>', 'JSON file with any of these keys (flags > SEDA_* env > file > defaults) [env SEDA_CONFIG]')
+    .option('--config <file>', 'JSON file with any of these keys (flags > SEDA_* env > file > defaults) [env SEDA_CONFIG]; its "options" object holds the stage\'s own options')
+    .option('--set <option=value>', 'set an option the stage or source declares (repeatable; also SEDA_OPT_<OPTION>)', collect)
     .addOption(new Option('--instance-index <i>').hideHelp())
     .option('--verbose', 'print stack traces of errors');
 }
 
 /** The flags commander parsed for `seda run` / `seda config`. */
-export type RunFlags = { config?: string; instanceIndex?: string; verbose?: boolean } & { [key: string]: unknown };
+export type RunFlags = { config?: string; instanceIndex?: string; verbose?: boolean; set?: string[] } & { [key: string]: unknown };
+
+/** What `seda run` gives a stage or source for its own declared options. */
+interface PluginArgs {
+  /** Arguments after the stage that seda run does not know itself (`--peak-price 0.3`). */
+  args: string[];
+  /** seda run's own long flags (a plugin option may not reuse one). */
+  ownFlags: string[];
+  sets?: string[];
+}
+
+/** The option values given to a plugin, from its flags, --set, SEDA_OPT_* and the --config file's "options". */
+function optionValues(name: string, schema: OptionsSchema, config: ResolvedConfig, plugin: PluginArgs): { [name: string]: unknown } {
+  const colliding = collidingOptions(schema, plugin.ownFlags);
+  if (colliding.length > 0) {
+    throw new SedaError('SEDA_OPTIONS_INVALID', `"${name}" declares options named like seda run's own flags (${colliding.join(', ')}); rename them in the stage`);
+  }
+  return pluginOptionValues(name, schema, { file: config.pluginOptions, env: process.env, sets: plugin.sets, args: plugin.args });
+}
 
 /** Resolves the configuration of `seda run` from its flags, the environment and the --config file; throws one error listing every problem. */
 export function runConfig(flags: RunFlags, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
@@ -60,9 +81,15 @@ export function runConfig(flags: RunFlags, env: NodeJS.ProcessEnv = process.env)
 export function registerRunCommand(program: Command): void {
   const cmd = program
     .command('run')
-    .description('run a stage: a stage of stages/, a path to a module (./my-stage.js), or an installed package whose default export is a stage')
-    .argument('<stage>', 'stage name, path or package');
-  addRunOptions(cmd).action(async (spec: string, flags: RunFlags) => {
+    .description(
+      'run a stage (or a source): a stage of stages/, a path to a module (./my-stage.js), or an installed package whose default export is a stage. ' +
+        'The stage\'s own options follow it: --<option> <value> or --set <option>=<value> (see seda describe <stage>)',
+    )
+    .argument('<stage>', 'stage name, path or package')
+    // Options the stage or source declares are not known until it is loaded: they are parsed then.
+    .allowUnknownOption()
+    .allowExcessArguments();
+  addRunOptions(cmd).action(async (spec: string, flags: RunFlags, command: Command) => {
     const config = runConfig(flags);
     const isWorker = flags.instanceIndex !== undefined;
     const instances = isWorker ? 1 : (config.values.instances ?? 1);
@@ -70,17 +97,18 @@ export function registerRunCommand(program: Command): void {
       process.exitCode = await superviseInstances(instances, config.values.maxRestarts ?? 5, createLogger(config.values.logLevel, { secrets: secretValues(config.values) }));
       return;
     }
-    await runOne(spec, config, isWorker ? Number(flags.instanceIndex) : undefined);
+    const ownFlags = command.options.map((o) => o.long).filter((f): f is string => f !== undefined);
+    await runOne(spec, config, isWorker ? Number(flags.instanceIndex) : undefined, { args: command.args.slice(1), ownFlags, sets: flags.set });
   });
 }
 
-async function runOne(spec: string, config: ResolvedConfig, instanceIndex: number | undefined): Promise<void> {
+async function runOne(spec: string, config: ResolvedConfig, instanceIndex: number | undefined, pluginArgs: PluginArgs): Promise<void> {
   const cfg = config.values;
   const log = createLogger(cfg.logLevel ?? 'info', { secrets: secretValues(cfg) });
   log.info({ config: redactConfig(cfg), ...(instanceIndex === undefined ? {} : { worker: instanceIndex }) }, 'configuration');
   // Signals are handled from the start: one arriving while loading or connecting
   // stops the stage as soon as it runs (never the default abrupt exit).
-  let running: RunningStage | undefined;
+  let running: { stop(): Promise<unknown> } | undefined;
   let health: StageHealth | undefined;
   let closeChangelog: () => Promise<void> | undefined = () => undefined;
   let stopStandby: () => Promise<void> = async () => {};
@@ -111,8 +139,10 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   const supervisor = Number(process.env.SEDA_SUPERVISOR_PID);
   if (supervisor > 0) {
     // A worker whose supervisor is gone (even by SIGKILL) stops gracefully rather than linger.
-    setInterval(() => {
-      if (process.ppid !== supervisor) onSignal('SIGTERM');
+    const watch = setInterval(() => {
+      if (process.ppid === supervisor) return;
+      clearInterval(watch); // once: a second "signal" would mean exit at once
+      onSignal('SIGTERM');
     }, 1000).unref();
   }
 
@@ -127,7 +157,18 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     kafka['statistics.interval.ms'] ??= defaultStatisticsIntervalMs;
   }
 
-  const stage = await loadStage(spec);
+  const plugin = await loadPlugin(spec);
+  if (isSource(plugin)) {
+    const values = optionValues(plugin.name, plugin.options, config, pluginArgs);
+    await runSourceCommand(plugin, config, values, log, (source) => {
+      running = source;
+      if (signals > 0) stop();
+    });
+    return;
+  }
+  const stage = plugin;
+  // Checked here, before the state store is opened or anything connects.
+  const stageOptions = resolveOptions(stage.options, optionValues(stage.name, stage.options, config, pluginArgs), stage.name);
   const brokers = resolveBrokers({ brokers: cfg.brokers });
   const group = cfg.group ?? stage.name;
   const mode = cfg.mode ?? stage.mode;
@@ -147,6 +188,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     shutdownTimeoutMs: cfg.shutdownTimeoutMs,
     connect: { attempts: cfg.connectAttempts, backoffMs: cfg.connectBackoffMs, timeoutMs: cfg.connectTimeoutMs },
     log,
+    options: stageOptions,
   };
   let store: LevelStateStore | undefined;
   let changelog: KafkaChangelog | undefined;
@@ -175,18 +217,19 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     changelog = opened.changelog;
     closeChangelog = () => changelog?.close();
   }
+  let stageRun: RunningStage;
   try {
-    running = await runStage(stage, options);
+    stageRun = await runStage(stage, options);
   } catch (err) {
     await options.state?.close().catch(() => {});
     await changelog?.close().catch(() => {});
     throw err;
   }
+  running = stageRun;
   if (registry !== undefined) {
-    health!.attach(running);
-    const dir = store?.dir;
+    health!.attach(stageRun);
     const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();
-    createStageMetrics(running, { registry, processMetrics: false, stateSizeBytes: sizeBytes, restores: store === undefined ? undefined : () => [...restores.values()], labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
+    createStageMetrics(stageRun, { registry, processMetrics: false, stateSizeBytes: sizeBytes, restores: store === undefined ? undefined : () => [...restores.values()], labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
   }
   if (cfg.standby === true) {
     if (store === undefined || changelog === undefined) {
@@ -199,7 +242,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   }
   if (signals > 0) stop();
   try {
-    await running.done;
+    await stageRun.done;
   } finally {
     await stopStandby();
     await changelog?.close().catch((err: unknown) => log.warn({ err }, 'closing the changelog failed'));
@@ -303,6 +346,15 @@ async function superviseInstances(instances: number, maxRestarts: number, logger
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const parent = Number(process.env.SEDA_SUPERVISOR_PID);
+  if (parent > 0) {
+    // Started by a supervisor itself (e.g. \`seda demo\`): if that one is gone (even by SIGKILL), stop the workers.
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      onSignal('SIGTERM');
+    }, 1000).unref();
+  }
   for (let i = 0; i < instances; i++) start(i);
   await allExited;
   return exitCode;

@@ -9,10 +9,11 @@ export function registerTopicsCommand(program: Command): void {
     .requiredOption('--partitions <n>', 'number of partitions')
     .option('--replication <r>', 'replication factor', '1')
     .action(async (name: string, flags: { partitions: string; replication: string; brokers?: string; kafka?: string[] }) => {
-      const { brokers, kafka } = connection(flags);
       const partitions = intOption(flags.partitions, '--partitions', 1)!;
-      await createTopic(brokers, name, partitions, { replicationFactor: intOption(flags.replication, '--replication', 1), kafka });
-      process.stdout.write(`created ${name} (${partitions} partitions)\n`);
+      const replicationFactor = intOption(flags.replication, '--replication', 1);
+      const { brokers, kafka } = connection(flags);
+      await createTopic(brokers, name, partitions, { replicationFactor, kafka });
+      process.stdout.write(`created ${name} (${partitions} partition${partitions === 1 ? '' : 's'})\n`);
     });
   withConnection(topics.command('list').description('list topics with their partition counts'))
     .option('--json', 'print JSON')

@@ -15,9 +15,12 @@ export interface StartBrokerOptions {
 
 /**
  * Roughly what the mock keeps per partition before deleting from the log
- * start (librdkafka's rdkafka_mock.c: 5 MiB or 100k message sets). A reader
- * further behind loses the oldest records to retention; see
- * {@link detectRetentionLoss}.
+ * start (librdkafka's rdkafka_mock.c: 5 MiB or 100k message sets). The limit
+ * is fixed when a partition is created and rdkafka_mock.h offers no way to
+ * change it (only the internal struct layout of rdkafka_mock_int.h could),
+ * so it is not configurable here. A reader further behind loses the oldest
+ * records to retention: `KafkaSource` starts it at the log start and
+ * reports the loss; `detectRetentionLoss` and `seda lag` show it.
  */
 export const mockRetentionBytesPerPartition = 5 * 1024 * 1024;
 
@@ -56,6 +59,11 @@ export class EmbeddedBroker {
     }
   }
 
+  #brokerId(id: number, anyAllowed = false): number {
+    if ((anyAllowed && id === -1) || this.brokerIds.includes(id)) return id;
+    throw new SedaError('SEDA_BROKER_MOCK', `no broker ${id}: this cluster has brokers ${this.brokerIds.join(', ')}${anyAllowed ? ' (-1: every broker)' : ''}`);
+  }
+
   /** Creates a topic with a chosen partition count and replication factor, and waits until metadata shows it. */
   async createTopic(name: string, partitions: number, replicationFactor = 1): Promise<void> {
     if (!Number.isInteger(partitions) || partitions < 1) throw new SedaError('SEDA_BROKER_MOCK', `partitions must be a whole number >= 1 (got ${partitions})`);
@@ -73,17 +81,17 @@ export class EmbeddedBroker {
 
   /** Takes a broker down: its connections close and it refuses new ones until {@link setBrokerUp}. */
   setBrokerDown(id: number): void {
-    this.#call(`take broker ${id} down`, () => this.#binding.brokerDown(this.#handle, id));
+    this.#call(`take broker ${id} down`, () => this.#binding.brokerDown(this.#handle, this.#brokerId(id)));
   }
 
   /** Brings a broker back up. */
   setBrokerUp(id: number): void {
-    this.#call(`bring broker ${id} up`, () => this.#binding.brokerUp(this.#handle, id));
+    this.#call(`bring broker ${id} up`, () => this.#binding.brokerUp(this.#handle, this.#brokerId(id)));
   }
 
   /** Adds round-trip latency to a broker's responses (-1: every broker). */
   setRtt(id: number, ms: number): void {
-    this.#call(`set the RTT of broker ${id}`, () => this.#binding.brokerRtt(this.#handle, id, ms));
+    this.#call(`set the RTT of broker ${id}`, () => this.#binding.brokerRtt(this.#handle, this.#brokerId(id, true), ms));
   }
 
   /** Makes the next requests of an API fail with these error codes, in order. */
@@ -98,7 +106,7 @@ export class EmbeddedBroker {
 
   /** Moves a partition's leadership to another broker. */
   setPartitionLeader(topic: string, partition: number, brokerId: number): void {
-    this.#call(`move the leader of ${topic}/${partition}`, () => this.#binding.partitionLeader(this.#handle, topic, partition, brokerId));
+    this.#call(`move the leader of ${topic}/${partition}`, () => this.#binding.partitionLeader(this.#handle, topic, partition, this.#brokerId(brokerId)));
   }
 
   /**

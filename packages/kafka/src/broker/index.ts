@@ -1,4 +1,3 @@
 export { startBroker, EmbeddedBroker, mockRetentionBytesPerPartition, type StartBrokerOptions } from './embedded-broker.js';
 export { serveControl, brokerControl, type ControlServer, type BrokerControl } from './control.js';
-export { detectRetentionLoss } from './retention.js';
 export { apiKeys, errorCodes, apiKeyOf, type ApiName } from './apis.js';

@@ -1,0 +1,66 @@
+import { writeFileSync } from 'node:fs';
+import type { Check } from './checks.js';
+import type { Sample } from './monitor.js';
+import type { ReadBack } from './read-topics.js';
+import { formatBytes } from './view.js';
+
+/** Everything the summary shows and `--report` writes. */
+export interface DemoReport {
+  pass: boolean;
+  interrupted: boolean;
+  durationMs: number;
+  readings: { produced: number | undefined; malformed: number; meters: number; eventHours: number; start: string };
+  stages: Array<{ name: string; in: number; out: number; dlq: number; restarts: number; exitCode: number | null | undefined; stateBytes?: number }>;
+  kills: Array<{ name: string; pid: number; atMs: number }>;
+  largestPartition?: { topic: string; partition: number; bytes: number };
+  checks: Check[];
+  logs: string;
+}
+
+/** The biggest partition in bytes (keys, values, headers and ~12 bytes of record framing each), to show the retention margin. */
+export function largestPartition(topics: Map<string, ReadBack[]>): DemoReport['largestPartition'] {
+  let best: DemoReport['largestPartition'];
+  for (const [topic, records] of topics) {
+    const bytes = new Map<number, number>();
+    for (const r of records) {
+      let n = 12 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+      for (const k in r.headers) n += k.length + r.headers[k].length;
+      bytes.set(r.partition, (bytes.get(r.partition) ?? 0) + n);
+    }
+    for (const [partition, b] of bytes) if (best === undefined || b > best.bytes) best = { topic, partition, bytes: b };
+  }
+  return best;
+}
+
+const int = (n: number | undefined): string => (n === undefined ? '-' : Math.round(n).toLocaleString('en-US'));
+
+/** Prints the summary and the checks; writes the JSON report if asked. */
+export function printReport(report: DemoReport, last: Sample | undefined, reportFile: string | undefined): void {
+  const w = (s = ''): boolean => process.stdout.write(`${s}\n`);
+  w();
+  w(`seda demo: summary (${(report.durationMs / 1000).toFixed(1)} s${report.kills.length > 0 ? `, ${report.kills.length} stage processes SIGKILLed and restarted` : ''})`);
+  const r = report.readings;
+  if (r.produced !== undefined) w(`  readings   ${int(r.produced)} from ${r.meters} meters, ${r.eventHours.toFixed(1)} h of event time from ${r.start}; ${r.malformed} malformed on purpose`);
+  w(`  ${'stage'.padEnd(22)}${'in'.padStart(10)}${'out'.padStart(10)}${'dlq'.padStart(6)}${'restarts'.padStart(10)}${'state'.padStart(11)}${'exit'.padStart(6)}`);
+  for (const s of report.stages) {
+    w(
+      `  ${s.name.padEnd(22)}${int(s.in).padStart(10)}${int(s.out).padStart(10)}${int(s.dlq).padStart(6)}${int(s.restarts).padStart(10)}${(s.stateBytes === undefined ? '' : formatBytes(s.stateBytes)).padStart(11)}${String(s.exitCode ?? '-').padStart(6)}`,
+    );
+  }
+  if (report.largestPartition) {
+    const l = report.largestPartition;
+    w(`  largest partition: ${l.topic}/${l.partition}, about ${formatBytes(l.bytes)} of the embedded broker's ~5 MiB retention`);
+  }
+  if (last && last.retentionLoss.length > 0) w('  WARNING: records were lost to the broker\'s retention during the run');
+  w();
+  if (report.interrupted) {
+    w('interrupted: every process was stopped; no checks were run');
+  } else {
+    w('checks');
+    for (const c of report.checks) w(`  ${c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);
+    const failed = report.checks.filter((c) => !c.pass).length;
+    w();
+    w(`${failed === 0 ? 'PASS' : 'FAIL'}: ${report.checks.length - failed} of ${report.checks.length} checks passed (logs: ${report.logs})`);
+  }
+  if (reportFile !== undefined) writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+}

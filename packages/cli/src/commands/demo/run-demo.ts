@@ -1,0 +1,284 @@
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDuration, SedaError } from '@seda/core';
+import { serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
+import { loadStage } from '@seda/runtime';
+import { runChecks, type Check } from './checks.js';
+import { Monitor, type Sample } from './monitor.js';
+import { intervalMs, pipeline, readingRate, retentionForecast, topics, type DemoOptions } from './plan.js';
+import { BrokerProbe } from './probe.js';
+import type { DemoProcess, ExitInfo } from './demo-process.js';
+import { everyKillRestarted, killRandomly, type Kill } from './kill-random.js';
+import { ProcessGroup } from './process-group.js';
+import { readTopics, type ReadBack } from './read-topics.js';
+import { largestPartition, printReport, type DemoReport } from './report.js';
+import { groundTruth } from './truth.js';
+import { prepareRunDir } from './run-dir.js';
+import { createView, type DemoView } from './view.js';
+import { Interrupted, pause, until } from './wait.js';
+
+const sedaBin = fileURLToPath(new URL('../../bin.js', import.meta.url));
+
+function exitText(e: ExitInfo): string {
+  return e.signal !== null ? e.signal : `code ${String(e.code)}`;
+}
+
+/**
+ * `seda demo`: the electric-readings pipeline end to end on this machine, then
+ * checked against ground truth. Returns the process exit code (0: every check
+ * passed; 1: a check failed; 130: interrupted).
+ */
+export async function runDemo(o: DemoOptions): Promise<number> {
+  const started = Date.now();
+  prepareRunDir(o.dir);
+  const controller = new AbortController();
+  const signal = controller.signal;
+  const rate = readingRate(o);
+  const expected = Math.round((rate * o.durationMs) / 1000);
+  let view: DemoView | undefined;
+  let phase = 'starting';
+  const say = (message: string): void => (view ? view.event(message) : void process.stdout.write(`${message}\n`));
+
+  let group: ProcessGroup | undefined;
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) {
+      // Second Ctrl-C: everything dies now.
+      group?.killAllNow();
+      process.stdout.write(`\n${sig} again: killed every process at once\n`);
+      process.exit(130);
+    }
+    say(`${sig}: stopping every process cleanly (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to kill them at once)`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const forecast = retentionForecast(o);
+  say(
+    `seda demo: ${o.meters} meters, ${Math.round(rate).toLocaleString('en-US')} readings/s for ${o.durationMs / 1000} s (a day of event time every ${(1440 / o.speedup).toFixed(1)} min), ` +
+      `one malformed every ${o.malformedEvery}; ${o.partitions} partitions; audit, billing, consumption-average x${o.instances} and alerts, each its own process${o.killRandom ? '; --kill-random' : ''}`,
+  );
+  if (forecast.fraction > 0.8) {
+    say(`warning: ${forecast.topic} may outgrow the embedded broker's ~5 MiB per partition (about ${Math.round(forecast.fraction * 100)}%): records may be lost to retention; the checks will tell`);
+  }
+
+  let broker: EmbeddedBroker | undefined;
+  let control: ControlServer | undefined;
+  let probe: BrokerProbe | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const kills: Kill[] = [];
+  const unexpected: string[] = [];
+  let checks: Check[] = [];
+  let interrupted = false;
+  let last: Sample | undefined;
+  let topicsRead: Map<string, ReadBack[]> | undefined;
+  const allTopics = Object.values(topics);
+  try {
+    // The embedded broker runs in this process: it cannot outlive the demo.
+    broker = await startBroker({ brokers: 3, initialRebalanceDelayMs: 0 });
+    for (const t of allTopics) await broker.createTopic(t, o.partitions);
+    // Stateful stages create their changelog topics through it, as with `seda broker`.
+    control = await serveControl(broker);
+    say(`embedded broker at ${broker.bootstrap}; topics ${allTopics.join(', ')} (${o.partitions} partitions each); logs in ${relative(process.cwd(), join(o.dir, 'logs')) || o.dir}`);
+    const windows = (await loadStage('consumption-average')).state?.windows;
+    if (windows === undefined || (windows.advance !== undefined && parseDuration(windows.advance) !== parseDuration(windows.size))) {
+      throw new SedaError('SEDA_DEMO_OPTIONS', 'the demo checks consumption-average\'s outputs as tumbling windows, and its definition declares none');
+    }
+    const windowMs = parseDuration(windows.size);
+    const graceMs = windows.grace === undefined ? 0 : parseDuration(windows.grace);
+
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEDA_')) env[k] = v;
+    // Each child stops by itself (gracefully) if the demo dies without stopping it.
+    env.SEDA_SUPERVISOR_PID = String(process.pid);
+    env.SEDA_BROKER_CONTROL = control.url;
+    group = new ProcessGroup({
+      bin: sedaBin,
+      dir: o.dir,
+      env,
+      events: {
+        onEvent: (m) => say(m),
+        onStarted: () => group?.writePids(),
+        onExit: (proc: DemoProcess, e: ExitInfo) => {
+          if (e.expected) {
+            if (!group!.stopping && proc.spec.kind === 'stage') say(`${e.name} (pid ${e.pid}) died by ${exitText(e)}; restarting it`);
+            return;
+          }
+          // `seda run` prints its one-line reason as "error: ..." on stderr.
+          const reason = proc.tail.filter((l) => l.startsWith('error: ')).at(-1);
+          const m = `${e.name} (pid ${e.pid}) exited unexpectedly (${exitText(e)})${group!.stopping ? ' at the stop' : ''}${reason ? `: ${reason.slice(7)}` : ''}`;
+          unexpected.push(m);
+          say(`${m}; its log: ${join(o.dir, 'logs', `${proc.spec.name}.log`)}`);
+        },
+      },
+    });
+    const specs = pipeline(o, broker.bootstrap);
+    probe = await BrokerProbe.connect(
+      broker.bootstrap,
+      specs.filter((s) => s.group !== undefined).map((s) => s.group!),
+    );
+    const monitor = new Monitor(probe, group.procs, allTopics, o.partitions);
+    const order = [...specs.filter((sp) => sp.kind === 'source'), ...specs.filter((sp) => sp.kind === 'stage')];
+    view = createView(o.tty, expected, order.map((sp) => sp.name));
+    let sampling = false;
+    let quiet = 0;
+    let retentionReported = false;
+    let samplingFailed = false;
+    ticker = setInterval(() => {
+      if (sampling) return;
+      sampling = true;
+      monitor
+        .sample()
+        .then((s) => {
+          if (samplingFailed) say('the broker answers again');
+          samplingFailed = false;
+          last = s;
+          quiet = s.lagZero && s.settled ? quiet + 1 : 0;
+          view!.update(s, phase, kills.length);
+          if (s.retentionLoss.length > 0 && !retentionReported) {
+            retentionReported = true;
+            say(`RETENTION LOSS: the broker deleted the oldest records of ${s.retentionLoss.map((l) => `${l.topic}/${l.partition}`).join(', ')} (~5 MiB per partition)`);
+          }
+        })
+        .catch((err: unknown) => {
+          // Said once, not every second while the broker does not answer.
+          if (!samplingFailed) say(`cannot read the pipeline's progress from the broker: ${(err as Error).message}`);
+          samplingFailed = true;
+        })
+        .finally(() => (sampling = false));
+    }, 1000);
+
+    phase = 'starting stages';
+    const stages = specs.filter((s) => s.kind === 'stage').map((s) => group!.start(s));
+    const ready = await until(() => stages.every((p) => p.isSettled()), 60_000, signal);
+    if (!ready) {
+      const stuck = stages.filter((p) => !p.isSettled()).map((p) => `${p.spec.name}: ${p.tail.slice(-3).join(' / ')}`);
+      throw new SedaError('SEDA_DEMO_PROCESS', `stages did not start within 60 s: ${stuck.join('; ')}`);
+    }
+    say(`stages running (${stages.map((p) => `${p.spec.name} pid ${p.consumerPids().join('+')}`).join(', ')}); starting the source`);
+
+    phase = 'producing';
+    const source = group.start(specs.find((s) => s.kind === 'source')!);
+    const sourceExited = new Promise<void>((resolve) => source.child!.once('exit', () => resolve()));
+    let sourceDone = false;
+    void sourceExited.then(() => (sourceDone = true));
+    const killer = o.killRandom
+      ? killRandomly({
+          group,
+          stages,
+          everyMs: o.killEveryMs,
+          seed: o.seed,
+          signal,
+          done: () => sourceDone,
+          started,
+          onKill: (k) => {
+            kills.push(k);
+            say(`kill-random: SIGKILL ${k.name} (pid ${k.pid})`);
+          },
+        })
+      : Promise.resolve();
+    const sourceBound = o.durationMs + 120_000;
+    await Promise.race([sourceExited, pause(sourceBound, signal)]);
+    if (!sourceDone) throw new SedaError('SEDA_DEMO_PROCESS', `the source did not finish within ${sourceBound / 1000} s`);
+    await killer;
+    const srcExit = source.exits.at(-1);
+    say(
+      source.finished
+        ? `source done: ${String(source.finished.produced)} readings produced, ${String(source.finished.acknowledged)} acknowledged; draining`
+        : `source exited (${srcExit ? exitText(srcExit) : '?'}) without finishing; draining`,
+    );
+
+    phase = 'draining';
+    const drainStart = Date.now();
+    quiet = 0;
+    // Drained: every group at lag 0 with every consumer assigned, on 3 samples in a row.
+    const drained = await until(() => quiet >= 3, o.drainTimeoutMs, signal);
+    const lagging = last?.stages.filter((s) => s.kind === 'stage' && (s.lag > 0 || s.status !== 'running')) ?? [];
+    const drainDetail = drained
+      ? `every group consumed and committed all of its input (drained in ${((Date.now() - drainStart) / 1000).toFixed(1)} s after the source ended)`
+      : `not drained after ${o.drainTimeoutMs / 1000} s: ${lagging.map((s) => `${s.name} lag ${s.lag} (${s.status})`).join(', ') || 'consumers not settled'}`;
+    if (!drained) say(drainDetail);
+
+    phase = 'stopping';
+    say('stopping every stage with SIGTERM');
+    const forced = await group.stopAll(60_000);
+    const stopExits = group.procs
+      .filter((p) => p.spec.kind === 'stage')
+      .map((p) => ({ p, exit: p.exits.at(-1) }))
+      .filter(({ exit }) => exit === undefined || exit.code !== 0)
+      .map(({ p, exit }) => `${p.spec.name} exited with ${exit ? exitText(exit) : 'nothing'} at the stop`);
+
+    phase = 'checking';
+    say('reading every topic back and checking it against ground truth');
+    last = await monitor.sample();
+    view.update(last, phase, kills.length);
+    topicsRead = await readTopics(broker.bootstrap, probe, allTopics, o.partitions);
+    const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs);
+    const restarted = everyKillRestarted(kills, group.procs);
+    checks = runChecks(truth, topicsRead, {
+      sourceExit: srcExit?.code,
+      sourceProduced: source.finished?.produced as number | undefined,
+      sourceAcknowledged: source.finished?.acknowledged as number | undefined,
+      malformedEvery: o.malformedEvery,
+      tariff: o.tariff,
+      threshold: o.threshold,
+      windowMs,
+      graceMs,
+      drained,
+      drainDetail,
+      unexpectedExits: [...unexpected, ...stopExits],
+      forcedKills: forced,
+      retentionLoss: last.retentionLoss,
+      kills: o.killRandom
+        ? { count: kills.length, restarted, detail: `${kills.length} SIGKILLs (${kills.map((k) => k.name).join(', ') || 'none'})${restarted ? ', each process restarted' : ', NOT every killed process came back'}` }
+        : undefined,
+    });
+  } catch (err) {
+    if (!(err instanceof Interrupted)) {
+      say(`error: ${(err as Error).message}`);
+      checks.push({ name: 'demo ran to the end', pass: false, detail: (err as Error).message });
+    } else {
+      interrupted = true;
+    }
+    if (group !== undefined) {
+      // Past the stages' own graceful-stop bound (30 s), so a slow drain is not cut short.
+      const forced = await group.stopAll(40_000);
+      if (forced.length > 0) say(`killed ${forced.join(', ')} (did not stop within the bound)`);
+    }
+  } finally {
+    clearInterval(ticker);
+    view?.stop();
+    await probe?.close().catch(() => {});
+    await control?.close().catch(() => {});
+    await broker?.stop(3000).catch(() => {});
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const stats = last?.stages ?? [];
+  const source = group?.procs.find((p) => p.spec.kind === 'source');
+  const report: DemoReport = {
+    pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass),
+    interrupted,
+    durationMs: Date.now() - started,
+    readings: {
+      produced: source?.finished?.produced as number | undefined,
+      malformed: o.malformedEvery > 0 && typeof source?.finished?.produced === 'number' ? Math.floor(source.finished.produced / o.malformedEvery) : 0,
+      meters: o.meters,
+      eventHours: (((source?.finished?.produced as number | undefined) ?? 0) / o.meters) * (intervalMs / 3_600_000),
+      start: new Date(o.startMs).toISOString(),
+    },
+    stages: stats.map((s) => {
+      const proc = group?.procs.find((p) => p.spec.name === s.name);
+      return { name: s.name, in: s.in, out: s.out, dlq: s.dlq, restarts: s.restarts, exitCode: proc?.exits.at(-1)?.code, stateBytes: s.stateBytes };
+    }),
+    kills,
+    largestPartition: topicsRead ? largestPartition(topicsRead) : undefined,
+    checks,
+    logs: relative(process.cwd(), join(o.dir, 'logs')) || join(o.dir, 'logs'),
+  };
+  printReport(report, last, o.reportFile);
+  return interrupted ? 130 : report.pass ? 0 : 1;
+}
