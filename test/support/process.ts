@@ -132,11 +132,17 @@ export async function runSeda(
   return { code, stdout: p.stdout(), stderr: p.stderr() };
 }
 
-/** Waits until `pred()` is true, polling; throws after `timeoutMs`. */
-export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
+/**
+ * Waits until `pred()` is true, polling; throws after `timeoutMs`, with the
+ * stderr tails of `watch` (the processes the wait depends on) in the message.
+ */
+export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string, intervalMs = 100, watch: SedaProcess[] = []): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    if (Date.now() > deadline) {
+      const tails = watch.map((p) => `\n--- ${p.child.pid} stderr:\n${p.stderr().slice(-3000)}`).join('');
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${tails}`);
+    }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
