@@ -167,6 +167,11 @@ describe('seda describe for a chain', function () {
     expect(eo.code).to.equal(0);
     const hops = (JSON.parse(eo.stdout) as { hops: Array<{ guarantee: string }> }).hops;
     expect(hops.map((h) => h.guarantee)).to.deep.equal(['exactly-once']);
+    const builtins = await runSeda(['describe', 'meter-readings', 'consumption-average', 'alerts', '--mode', 'alerts=exactly-once']);
+    expect(builtins.code, builtins.stderr).to.equal(0);
+    expect(builtins.stdout).to.contain('hop:      meter-readings -> consumption-average via electric-readings: at-least-once');
+    expect(builtins.stdout).to.contain('- "meter-readings" is a source: its records carry no lineage');
+    expect(builtins.stdout).to.contain('hop:      consumption-average -> alerts via consumption-averages: exactly-once');
     const apart = await runSeda(['describe', fixture('meter-totals'), fixture('tariff')]);
     expect(apart.code).to.equal(1);
     expect(apart.stderr).to.match(/^error: stage "meter-totals" does not feed stage "tariff"/m);
