@@ -101,7 +101,8 @@ describe('lineage through the runtime (real processes)', function () {
     await produceRaw(testBroker().bootstrap, input, Array.from({ length: count }, (_, i) => ({ key: null, value: String(i) })));
     const p = startSeda(['run', fixture('relay'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'hole-g', '--from-beginning', '--batch-size', '500']);
     try {
-      await waitFor(async () => (await readAll(testBroker().bootstrap, output, { idleMs: 100 })).length > 3_000, 60_000, 'output flowing', 100);
+      // (A loaded broker may take a while to answer a new reader's first fetch: wait for the data, not for silence.)
+      await waitFor(async () => (await readAll(testBroker().bootstrap, output, { expected: 3_001, idleMs: 2_000 })).length > 3_000, 60_000, 'output flowing', 100);
       // The next produce request fails for good (MESSAGE_TOO_LARGE): its batch never lands.
       testBroker().pushRequestErrors('Produce', [10]);
       const exit = await p.exited(60_000);
