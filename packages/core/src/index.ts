@@ -25,7 +25,23 @@ export {
   type RetrySpec,
   type TransformStageInfo,
 } from './stage.js';
-export { deadLetterHeaders } from './stage-transform.js';
+export { deadLetterHeaders } from './dead-letter.js';
+export { NULL_KEY_OFFSET_BLOCK } from './stage-transform.js';
+export {
+  lineageHeader,
+  deadLetterLineageHeader,
+  formatLineage,
+  parseLineage,
+  lineageOf,
+  lineageValue,
+  lineageStream,
+  idempotencyKey,
+  storedPositions,
+  positionKeyPrefix,
+  LineageDedupe,
+  Verdict,
+  type Lineage,
+} from './lineage.js';
 export { codecContract, type CodecSupports } from './codec-contract.js';
 export {
   testStage,

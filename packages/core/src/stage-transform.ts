@@ -1,30 +1,39 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import { deadLetterHeaderList, errorCode } from './dead-letter.js';
 import { SedaError } from './errors.js';
-import { silentLogger, type Logger } from './logger.js';
+import { LineageDedupe, lineageHeader, Verdict } from './lineage.js';
+import { silentLogger } from './logger.js';
 import { resolveOptions } from './options.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
-import type { Emission, StageContext, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
-import type { StateBatch, StateStore, WindowResult, WindowStore } from './state.js';
+import type { DeliveryMode, Emission, StageContext, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
+import { Context } from './stage-context.js';
+import type { WindowResult, WindowStore } from './state.js';
 import { createWindows, type WindowsEngine } from './windows.js';
 
-/** Header names seda writes on dead letters. */
-export const deadLetterHeaders = {
-  stage: 'seda.dlq.stage',
-  error: 'seda.dlq.error',
-  code: 'seda.dlq.code',
-  topic: 'seda.dlq.topic',
-  partition: 'seda.dlq.partition',
-  offset: 'seda.dlq.offset',
-  timestamp: 'seda.dlq.timestamp',
-} as const;
+export { deadLetterHeaders } from './dead-letter.js';
+
+/**
+ * Null-key outputs (and dead letters) of one input partition go to one output
+ * partition per block of this many input offsets, chosen from the input
+ * position alone: a replay sends them where they went the first time (a
+ * random partitioner would not), and consecutive outputs still batch well.
+ */
+export const NULL_KEY_OFFSET_BLOCK = 512;
 
 const EMPTY_HEADERS: { readonly [key: string]: HeaderValue } = Object.freeze({});
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ResolvedOutput {
   topic: string;
+  /** Partitions of the topic when known (0: unknown, the producer's partitioner decides). */
+  partitions: number;
   encodeKey(key: unknown): Buffer | null;
   encodeValue(value: unknown): Buffer | null;
+}
+
+/** The partition of a null-key message, from its input position; undefined when the partition count is unknown. */
+function nullKeyPartition(raw: RawRecord, partitions: number): number | undefined {
+  return partitions > 0 ? (raw.partition + Math.floor(raw.offset / NULL_KEY_OFFSET_BLOCK)) % partitions : undefined;
 }
 
 function headerMap(list: MessageHeaders | undefined): { readonly [key: string]: HeaderValue } {
@@ -34,10 +43,11 @@ function headerMap(list: MessageHeaders | undefined): { readonly [key: string]: 
   return map;
 }
 
-function headerList(map: { [key: string]: HeaderValue } | undefined): MessageHeaders | undefined {
-  if (map === undefined) return undefined;
+/** An emission's headers as node-rdkafka's list, with seda's lineage last (a stage cannot set its own). */
+function headerList(map: { [key: string]: HeaderValue } | undefined, lineage: string | undefined): MessageHeaders | undefined {
   const list: MessageHeaders = [];
-  for (const k in map) list.push({ [k]: map[k] });
+  if (map !== undefined) for (const k in map) if (k !== lineageHeader) list.push({ [k]: map[k] });
+  if (lineage !== undefined) list.push({ [lineageHeader]: lineage });
   return list.length > 0 ? list : undefined;
 }
 
@@ -50,6 +60,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * in a plain loop with no per-record promise; the first thenable switches
  * the rest of the batch to an awaited path, so records of a partition are
  * always processed, and emitted, in order.
+ *
+ * Every output and dead letter carries a lineage header
+ * (`<group>/<topic>:<partition>:<offset>:<index>`, see lineage.ts). In
+ * `exactly-once` mode a record whose lineage is at or below the position
+ * stored for its stream is skipped, and the positions that moved are written
+ * with the batch's state.
  */
 export class StageTransform extends Transform {
   readonly #info: StageInfo;
@@ -62,14 +78,23 @@ export class StageTransform extends Transform {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #counters: StageCounters;
   readonly #ctx: Context;
+  readonly #group: string;
+  readonly #dlqPartitions: number;
+  readonly #dedupe: LineageDedupe | undefined;
 
   constructor(info: StageInfo, def: StageDefinition, options: StageInstanceOptions) {
     super({ objectMode: true, readableHighWaterMark: 8, writableHighWaterMark: 8 });
     this.#info = info;
     this.#def = def;
+    const partitions = options.partitions ?? {};
     for (const [name, spec] of Object.entries(info.outputs)) {
       const topic = options.outputs?.[name] ?? spec.topic;
-      this.#outputs.set(name, { topic, encodeKey: (k) => spec.keyCodec.encode(k), encodeValue: (v) => spec.codec.encode(v) });
+      this.#outputs.set(name, {
+        topic,
+        partitions: partitions[topic] ?? 0,
+        encodeKey: (k) => spec.keyCodec.encode(k),
+        encodeValue: (v) => spec.codec.encode(v),
+      });
     }
     for (const name of Object.keys(options.outputs ?? {})) {
       if (!this.#outputs.has(name)) {
@@ -80,13 +105,21 @@ export class StageTransform extends Transform {
     if (info.hasState && options.state === undefined) {
       throw new SedaError('SEDA_STAGE_NO_STATE', `stage "${info.name}" declares state, but no state store was given to run it`);
     }
+    const mode: DeliveryMode = options.mode ?? info.mode;
+    if (mode === 'exactly-once' && options.state === undefined) {
+      throw new SedaError('SEDA_STAGE_NO_STATE', `stage "${info.name}" runs exactly-once, which keeps what it applied with state, but no state store was given to run it`);
+    }
+    this.#dlqPartitions = partitions[this.#dlqTopic] ?? 0;
+    this.#group = options.group ?? info.name;
+    this.#dedupe = mode === 'exactly-once' ? new LineageDedupe() : undefined;
     this.#state = options.state;
     this.#retryPolicy = { ...info.retry, ...options.retry };
     this.#sleep = options.sleep ?? defaultSleep;
-    this.#counters = options.counters ?? { recordsIn: 0, recordsOut: {}, deadLetters: 0, retries: 0, lateDropped: 0 };
+    this.#counters = options.counters ?? { recordsIn: 0, recordsOut: {}, deadLetters: 0, retries: 0, lateDropped: 0, duplicatesSkipped: 0, unlineaged: 0 };
     for (const name of this.#outputs.keys()) this.#counters.recordsOut[name] ??= 0;
     // Options are resolved (parsed, checked, defaulted) once, here, never per record.
     this.#ctx = new Context(this, options.log ?? silentLogger, options.now ?? Date.now, resolveOptions(info.options, options.options, info.name));
+    // Windows close inside aggregate(), so a result is emitted by the record that closed it.
     const windows = info.state?.windows;
     this.#windows = windows
       ? createWindows(windows, {
@@ -116,11 +149,13 @@ export class StageTransform extends Transform {
     ctx.out = out;
     ctx.partition = batch.partition;
     ctx.topic = batch.topic;
+    ctx.lineagePrefix = `${this.#group}/${batch.topic}:${batch.partition}:`;
     if (this.#state !== undefined) {
       const stateBatch = this.#state.begin(batch.topic, batch.partition);
       ctx.stateBatch = stateBatch;
       this.#windows?.bind(stateBatch, batch.partition);
     }
+    this.#dedupe?.begin();
     this.#counters.recordsIn += batch.records.length;
     let pending: Promise<void> | undefined;
     try {
@@ -129,26 +164,20 @@ export class StageTransform extends Transform {
       callback(err as Error);
       return;
     }
-    if (pending === undefined && this.#windows === undefined) {
-      this.#finish(out, callback);
-    } else {
-      (pending ?? Promise.resolve())
-        .then(() => {
-          // Window results are not emissions of a record: no input key to inherit.
-          this.#ctx.raw = undefined;
-          return this.#windows?.closeDue();
-        })
-        .then(() => this.#finish(out, callback), (err: unknown) => callback(err as Error));
-    }
+    if (pending === undefined) this.#finish(out, callback);
+    else pending.then(() => this.#finish(out, callback), (err: unknown) => callback(err as Error));
   }
 
   #finish(out: OutputBatch, callback: TransformCallback): void {
     const ctx = this.#ctx;
     if (ctx.stateBatch !== undefined) {
+      // Positions go into the same change set as the state they stand for.
+      this.#dedupe?.flush(ctx.stateBatch);
       out.state = ctx.stateBatch.seal();
       ctx.stateBatch = undefined;
     }
     ctx.out = undefined;
+    ctx.raw = undefined;
     callback(null, out);
   }
 
@@ -156,13 +185,24 @@ export class StageTransform extends Transform {
   #run(records: RawRecord[], out: OutputBatch, from: number): Promise<void> | undefined {
     const def = this.#def;
     const ctx = this.#ctx;
+    const dedupe = this.#dedupe;
     for (let i = from; i < records.length; i++) {
       const raw = records[i];
+      if (dedupe !== undefined) {
+        const verdict = dedupe.check(raw.headers);
+        if (verdict === Verdict.Load) return dedupe.load(ctx.stateBatch!).then(() => this.#run(records, out, i));
+        if (verdict === Verdict.Duplicate) {
+          this.#counters.duplicatesSkipped++;
+          continue;
+        }
+        if (verdict === Verdict.Unlineaged) this.#counters.unlineaged++;
+      }
+      ctx.raw = raw;
+      ctx.mark = out.messages.length;
       const record = this.#decode(raw, out);
       if (record === undefined) continue;
-      ctx.raw = raw;
       const savepoint = ctx.stateBatch?.savepoint() ?? 0;
-      const mark = out.messages.length;
+      const mark = ctx.mark;
       let result: void | Promise<void>;
       try {
         result = def.process(record, ctx);
@@ -225,29 +265,34 @@ export class StageTransform extends Transform {
 
   #deadLetter(raw: RawRecord, out: OutputBatch, err: unknown): void {
     const e = err instanceof Error ? err : new Error(String(err));
-    const headers: MessageHeaders = [
-      { [deadLetterHeaders.stage]: this.#info.name },
-      { [deadLetterHeaders.error]: e.message },
-      { [deadLetterHeaders.code]: (e as { code?: unknown }).code !== undefined ? String((e as { code?: unknown }).code) : 'SEDA_STAGE_PROCESS' },
-      { [deadLetterHeaders.topic]: raw.topic },
-      { [deadLetterHeaders.partition]: String(raw.partition) },
-      { [deadLetterHeaders.offset]: String(raw.offset) },
-      { [deadLetterHeaders.timestamp]: String(raw.timestamp) },
-    ];
-    if (raw.headers) headers.push(...raw.headers);
-    out.messages.push({ topic: this.#dlqTopic, key: raw.key, value: raw.value, headers });
+    const ctx = this.#ctx;
+    const lineage = `${ctx.lineagePrefix}${raw.offset}:${out.messages.length - ctx.mark}`;
+    const msg: OutgoingMessage = { topic: this.#dlqTopic, key: raw.key, value: raw.value, headers: deadLetterHeaderList(this.#info.name, raw, e, lineage) };
+    if (raw.key === null || raw.key === undefined) {
+      const partition = nullKeyPartition(raw, this.#dlqPartitions);
+      if (partition !== undefined) msg.partition = partition;
+    }
+    out.messages.push(msg);
     out.deadLetters++;
     this.#counters.deadLetters++;
-    this.#ctx.log.warn({ offset: raw.offset, code: headers[2][deadLetterHeaders.code], err: e.message }, 'record sent to dead-letter topic');
+    ctx.log.warn({ offset: raw.offset, code: errorCode(e), err: e.message }, 'record sent to dead-letter topic');
   }
 
   #onWindow(w: WindowResult): void {
     const onWindow = this.#def.onWindow;
-    if (onWindow !== undefined) onWindow(w, this.#ctx);
+    if (onWindow === undefined) return;
+    // A window result is not an emission of the record that closed it: it inherits no key.
+    const ctx = this.#ctx;
+    ctx.inWindow = true;
+    try {
+      onWindow(w, ctx);
+    } finally {
+      ctx.inWindow = false;
+    }
   }
 
-  /** Encodes and appends one emission; called by the context. */
-  emitOutput(output: string, message: Emission, raw: RawRecord | undefined): void {
+  /** Encodes and appends one emission, with its lineage; called by the context. */
+  emitOutput(output: string, message: Emission): void {
     const target = this.#outputs.get(output);
     if (target === undefined) {
       throw new SedaError(
@@ -255,15 +300,22 @@ export class StageTransform extends Transform {
         `stage "${this.#info.name}" emitted to unknown output "${output}"; declare it in "outputs" (known: ${[...this.#outputs.keys()].join(', ') || 'none'})`,
       );
     }
-    const out = this.#ctx.out;
+    const ctx = this.#ctx;
+    const out = ctx.out;
     if (out === undefined) throw new SedaError('SEDA_STAGE_PROCESS', 'ctx.emit() was called outside process()');
+    const raw = ctx.raw;
+    const lineage = raw === undefined ? undefined : `${ctx.lineagePrefix}${raw.offset}:${out.messages.length - ctx.mark}`;
     const msg: OutgoingMessage = {
       topic: target.topic,
-      key: message.key === undefined ? (raw?.key ?? null) : target.encodeKey(message.key),
+      key: message.key === undefined ? ((ctx.inWindow ? null : raw?.key) ?? null) : target.encodeKey(message.key),
       value: target.encodeValue(message.value),
-      headers: headerList(message.headers),
+      headers: headerList(message.headers, lineage),
     };
     if (message.partition !== undefined) msg.partition = message.partition;
+    else if (msg.key === null && raw !== undefined) {
+      const partition = nullKeyPartition(raw, target.partitions);
+      if (partition !== undefined) msg.partition = partition;
+    }
     out.messages.push(msg);
     this.#counters.recordsOut[output]++;
   }
@@ -283,57 +335,4 @@ export class StageTransform extends Transform {
 
 function def(d: StageDefinition, record: SedaRecord, ctx: StageContext): void | Promise<void> {
   return d.process(record, ctx);
-}
-
-/** The `ctx` handed to `process`; one per transform, rebound per record. */
-class Context implements StageContext {
-  out: OutputBatch | undefined;
-  stateBatch: StateBatch | undefined;
-  raw: RawRecord | undefined;
-  topic = '';
-  partition = -1;
-  readonly #t: StageTransform;
-  readonly #log: Logger;
-  readonly #now: () => number;
-  readonly #logs = new Map<number, Logger>();
-  readonly options: { readonly [name: string]: unknown };
-
-  constructor(t: StageTransform, log: Logger, now: () => number, options: { readonly [name: string]: unknown }) {
-    this.#t = t;
-    this.#log = log;
-    this.#now = now;
-    this.options = options;
-  }
-
-  emit(output: string, message: Emission): void {
-    this.#t.emitOutput(output, message, this.raw);
-  }
-
-  get state(): StateStore {
-    if (this.stateBatch === undefined) {
-      throw new SedaError('SEDA_STAGE_NO_STATE', `stage "${this.#t.stageName}" uses ctx.state but declares no "state"`);
-    }
-    return this.stateBatch;
-  }
-
-  get windows(): WindowStore {
-    return this.#t.windows();
-  }
-
-  get offset(): number {
-    return this.raw?.offset ?? -1;
-  }
-
-  get log(): Logger {
-    let log = this.#logs.get(this.partition);
-    if (log === undefined) {
-      log = this.#log.child({ partition: this.partition });
-      this.#logs.set(this.partition, log);
-    }
-    return log;
-  }
-
-  now(): number {
-    return this.#now();
-  }
 }

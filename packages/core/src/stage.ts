@@ -97,7 +97,10 @@ export interface StageDefinition<K = any, V = any, O extends string = string, S 
   mode?: DeliveryMode;
   /**
    * False when replaying the same input may give other outputs (randomness,
-   * wall-clock time); such stages cannot run `exactly-once`. Default true.
+   * wall-clock time, module-level variables, calls to outside services);
+   * such stages cannot run `exactly-once`, and a hop from them into an
+   * exactly-once stage is only at-least-once (a replay emits outputs with
+   * the same lineage but other content). Default true.
    */
   deterministic?: boolean;
   /** Handles one record; may be async; may emit zero or more records. */
@@ -125,6 +128,19 @@ export interface StageInstanceOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Counters the runtime exports as metrics. */
   counters?: StageCounters;
+  /**
+   * Consumer group the instance runs in; the first part of the lineage its
+   * outputs carry (see {@link lineageHeader}). The stage name by default.
+   */
+  group?: string;
+  /** Delivery mode; `exactly-once` deduplicates input by lineage. The stage's default mode by default. */
+  mode?: DeliveryMode;
+  /**
+   * Partition counts of output (and dead-letter) topics. When known, a
+   * null-key output goes to a partition chosen from its input position, so a
+   * replay sends it to the same partition as the first time.
+   */
+  partitions?: { [topic: string]: number };
   /** Values of the stage's declared options (typed, or strings to parse); resolved once with the defaults. */
   options?: { readonly [name: string]: unknown };
 }
@@ -136,6 +152,10 @@ export interface StageCounters {
   deadLetters: number;
   retries: number;
   lateDropped: number;
+  /** `exactly-once`: records skipped because their lineage was already applied. */
+  duplicatesSkipped: number;
+  /** `exactly-once`: records without a lineage header (from a non-seda producer), applied as they come. */
+  unlineaged: number;
 }
 
 /** Resolved metadata of a stage: what `seda describe` prints and the runtime reads. */
@@ -150,6 +170,12 @@ export interface StageInfo {
   state?: { codec: Codec<any>; windows?: WindowSpec };
   retry: Required<RetrySpec>;
   deterministic: boolean;
+  /**
+   * True when the stage stamps lineage on its outputs and can deduplicate its
+   * input by lineage (every `defineStage` stage); false for a hand-written
+   * Transform, which neither emits lineage nor runs `exactly-once`.
+   */
+  lineage: boolean;
   /** Declared options (empty when none). */
   options: OptionsSchema;
 }
@@ -235,6 +261,9 @@ export function defineStage<K = any, V = any, O extends string = string, S exten
   if (hasState === false && (definition?.mode === 'state' || definition?.mode === 'exactly-once')) {
     problems.push(`mode "${definition.mode}" needs "state" to be declared`);
   }
+  if (definition?.mode === 'exactly-once' && definition.deterministic === false) {
+    problems.push('mode "exactly-once" needs a deterministic stage (it declares deterministic: false); use mode "state"');
+  }
   if (problems.length > 0) throw stageError(name, problems);
 
   const info: StageInfo = {
@@ -248,6 +277,7 @@ export function defineStage<K = any, V = any, O extends string = string, S exten
     state: hasState ? { codec: stateCodec!, windows: definition.state?.windows } : undefined,
     retry: { attempts: retry.attempts ?? 3, backoffMs: retry.backoffMs ?? 100, maxBackoffMs: retry.maxBackoffMs ?? 5000 },
     deterministic: definition.deterministic ?? true,
+    lineage: true,
     options: definition.options ?? {},
   };
   const stage: Stage = {
@@ -296,6 +326,7 @@ export function stageFromTransform(
     hasState: false,
     retry: { attempts: 1, backoffMs: 0, maxBackoffMs: 0 },
     deterministic: true,
+    lineage: false,
     options: {},
     createTransform: (options: StageInstanceOptions = {}) => create(options),
   });
@@ -303,5 +334,5 @@ export function stageFromTransform(
 
 /** A new set of zeroed counters. */
 export function createCounters(): StageCounters {
-  return { recordsIn: 0, recordsOut: {}, deadLetters: 0, retries: 0, lateDropped: 0 };
+  return { recordsIn: 0, recordsOut: {}, deadLetters: 0, retries: 0, lateDropped: 0, duplicatesSkipped: 0, unlineaged: 0 };
 }

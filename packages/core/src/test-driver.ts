@@ -1,9 +1,10 @@
 import type { Transform } from 'node:stream';
 import { SedaError } from './errors.js';
 import type { Logger } from './logger.js';
+import { lineageOf, type Lineage } from './lineage.js';
 import { createMemoryState } from './memory-state.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutputBatch, RawRecord } from './record.js';
-import { createCounters, type Stage, type StageCounters } from './stage.js';
+import { createCounters, type DeliveryMode, type Stage, type StageCounters } from './stage.js';
 import { deadLetterHeaders } from './stage-transform.js';
 import type { RangeOptions, StateProvider, WindowResult } from './state.js';
 import { createWindows } from './windows.js';
@@ -35,6 +36,8 @@ export interface TestOutput<K = any, V = any> {
   headers: { [key: string]: string };
   /** The input partition whose batch produced it. */
   inputPartition: number;
+  /** Its parsed `seda.lineage` header. */
+  lineage: Lineage | undefined;
 }
 
 /** A dead letter with the reason seda recorded in its headers. */
@@ -47,6 +50,10 @@ export interface TestDeadLetter {
   topic: string;
   partition: number;
   offset: number;
+  /** The dead letter's own lineage (this stage's input position). */
+  lineage: Lineage | undefined;
+  /** All its headers, as strings. */
+  headers: { [key: string]: string };
 }
 
 /** Options of {@link testStage}. */
@@ -62,6 +69,10 @@ export interface TestStageOptions {
   log?: Logger;
   /** A state provider to use instead of a fresh in-memory one. */
   state?: StateProvider;
+  /** Delivery mode; `exactly-once` deduplicates input by lineage (and gives even a stateless stage a state store). The stage's mode by default. */
+  mode?: DeliveryMode;
+  /** Consumer group named in the lineage of outputs; the stage name by default. */
+  group?: string;
   /** Values of the stage's declared options (as `seda run --set` would give them). */
   options?: { readonly [name: string]: unknown };
 }
@@ -121,11 +132,14 @@ export function testStage(stage: Stage, options: TestStageOptions = {}): StageTe
   const partitions = options.partitions ?? 1;
   const inputTopic = options.input ?? stage.input.topic;
   let clock = options.now ?? 0;
-  const state = options.state ?? (stage.hasState ? createMemoryState() : undefined);
+  const mode = options.mode ?? stage.mode;
+  const state = options.state ?? (stage.hasState || mode === 'exactly-once' ? createMemoryState() : undefined);
   const counters = createCounters();
   const transform: Transform = stage.createTransform({
     input: options.input,
     outputs: options.outputs,
+    mode,
+    group: options.group,
     state,
     log: options.log,
     now: () => clock,
@@ -176,13 +190,22 @@ export function testStage(stage: Stage, options: TestStageOptions = {}): StageTe
           topic: headers[deadLetterHeaders.topic],
           partition: Number(headers[deadLetterHeaders.partition]),
           offset: Number(headers[deadLetterHeaders.offset]),
+          lineage: lineageOf(m.headers),
+          headers,
         });
         continue;
       }
       const spec = stage.outputs[name];
       let list = collected.get(name);
       if (list === undefined) collected.set(name, (list = []));
-      list.push({ topic: m.topic, key: spec.keyCodec.decode(m.key), value: spec.codec.decode(m.value), headers, inputPartition: out.partition });
+      list.push({
+        topic: m.topic,
+        key: spec.keyCodec.decode(m.key),
+        value: spec.codec.decode(m.value),
+        headers,
+        inputPartition: out.partition,
+        lineage: lineageOf(m.headers),
+      });
     }
   };
 

@@ -10,7 +10,19 @@ import type { StateStore, WindowResult, WindowSpec, WindowStore } from './state.
  *   \0w\0<key>\0<start>   window entry { a: aggregate, c?: 1 when closed }
  *   \0o\0<end>\0<key>\0<start>   open window, by end (what to close next)
  *   \0r\0<end>\0<key>\0<start>   closed window, by end (what to expire next)
- *   \0wm                  the partition's watermark: the highest event time seen
+ *   \0wm                  { wm, next, exp }: the partition's watermark (the highest
+ *                         event time seen), the smallest end of an open window and of
+ *                         a closed one still kept (null: none)
+ *
+ * A window closes (and its final result is emitted) inside the `aggregate`
+ * call of the record whose event time moves the watermark to or past its
+ * end + grace: which record closes a window depends only on the data, never
+ * on how records were cut into batches, so a replay attributes every window
+ * result (and its lineage) to the same input record. Closed windows leave
+ * state the same way, once the watermark passes end + retention. Keeping the
+ * smallest open and closed ends next to the watermark makes the common case
+ * (nothing to close or expire) cost nothing beyond the watermark read every
+ * record needs anyway.
  */
 
 const DIGITS = 15;
@@ -29,6 +41,15 @@ interface Entry<A> {
   c?: 1;
 }
 
+/** What `\0wm` holds. */
+interface Meta {
+  wm: number;
+  /** Smallest end among open windows; null when none is open. */
+  next: number | null;
+  /** Smallest end among closed windows still kept; null when none is. */
+  exp: number | null;
+}
+
 /** Hooks the stage transform gives the engine. */
 export interface WindowsHooks {
   /** A window result to hand to the stage's `onWindow`. */
@@ -41,7 +62,11 @@ export interface WindowsHooks {
 export interface WindowsEngine<A = unknown> extends WindowStore<A> {
   /** Binds the engine to the state of the batch in progress. */
   bind(state: StateStore, partition: number): void;
-  /** Emits every window whose end + grace is at or before the watermark, and deletes windows past retention. */
+  /**
+   * Emits every window whose end + grace is at or before the watermark, and
+   * deletes windows past retention. `aggregate` already does this whenever
+   * the watermark moves; this is for callers that want it explicitly.
+   */
   closeDue(): Promise<void>;
 }
 
@@ -88,49 +113,25 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
     if (state === undefined) throw new SedaError('SEDA_STAGE_NO_STATE', 'ctx.windows used outside a batch');
     return state;
   };
-  const watermark = async (s: StateStore): Promise<number> => ((await s.get(WM)) as number | undefined) ?? Number.NEGATIVE_INFINITY;
+  /** Reads the watermark and the smallest open end; an older store kept only the watermark (a number). */
+  const readMeta = async (s: StateStore): Promise<Meta> => {
+    const v = (await s.get(WM)) as Meta | number | undefined;
+    if (v === undefined) return { wm: Number.NEGATIVE_INFINITY, next: null, exp: null };
+    // An older store kept only the watermark: find the rest once.
+    if (typeof v === 'number') return { wm: v, next: await firstEnd(s, OPEN), exp: await firstEnd(s, CLOSED) };
+    return { wm: v.wm ?? Number.NEGATIVE_INFINITY, next: v.next, exp: v.exp ?? null };
+  };
+  /** The smallest end in an index (open or closed windows), or null. */
+  const firstEnd = async (s: StateStore, index: string): Promise<number | null> => {
+    for await (const [k] of s.range({ prefix: index, limit: 1 })) return Number(k.slice(index.length, index.length + DIGITS));
+    return null;
+  };
+  /** Whether windows are due to close, or to leave state, at watermark `wm`. */
+  const isDue = (m: Meta, wm: number): boolean => (m.next !== null && m.next + p.graceMs <= wm) || (m.exp !== null && m.exp + p.retentionMs <= wm);
 
-  return {
-    bind(s: StateStore): void {
-      state = s;
-    },
-
-    async aggregate(key: string, timestamp: number, fold: (acc: A | undefined) => A): Promise<boolean> {
-      const s = bound();
-      if (!Number.isFinite(timestamp)) {
-        throw new SedaError('SEDA_STAGE_PROCESS', `windows: event time of key "${key}" is not a number (${String(timestamp)})`);
-      }
-      const wm = await watermark(s);
-      let accepted = false;
-      for (const start of windowStarts(timestamp, p.sizeMs, p.advanceMs)) {
-        const end = start + p.sizeMs;
-        if (end + p.graceMs <= wm) continue; // this window is closed
-        accepted = true;
-        const id = `${key}${NUL}${pad(start)}`;
-        const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
-        const value = fold(entry?.a);
-        s.put(ENTRY + id, { a: value });
-        if (entry === undefined) s.put(`${OPEN}${pad(end)}${NUL}${id}`, 1);
-        if (p.emit === 'update') hooks.onResult({ key, start, end, value, final: false });
-      }
-      if (!accepted) {
-        if (p.late === 'drop') {
-          hooks.onLateDropped();
-          return false;
-        }
-        throw new SedaError(
-          'SEDA_WINDOW_LATE',
-          `record of key "${key}" at ${new Date(timestamp).toISOString()} is later than the grace period of every window it belongs to (watermark ${new Date(wm).toISOString()})`,
-        );
-      }
-      if (timestamp > wm) s.put(WM, timestamp);
-      return true;
-    },
-
-    async closeDue(): Promise<void> {
-      const s = bound();
-      const wm = await watermark(s);
-      if (wm === Number.NEGATIVE_INFINITY) return;
+  /** Closes the windows due at watermark `wm` and expires those past retention; updates `m.next` and `m.exp`. */
+  const close = async (s: StateStore, wm: number, m: Meta): Promise<void> => {
+    if (m.next !== null && m.next + p.graceMs <= wm) {
       // Open windows with end + grace <= watermark are final now.
       const due: [string, number][] = [];
       for await (const [k] of s.range({ gte: OPEN, lt: `${OPEN}${pad(wm - p.graceMs + 1)}` })) {
@@ -146,8 +147,12 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
         if (entry === undefined) continue;
         s.put(ENTRY + id, { a: entry.a, c: 1 });
         s.put(`${CLOSED}${pad(end)}${NUL}${id}`, 1);
+        if (m.exp === null || end < m.exp) m.exp = end;
         hooks.onResult({ key, start, end, value: entry.a, final: true });
       }
+      m.next = await firstEnd(s, OPEN);
+    }
+    if (m.exp !== null && m.exp + p.retentionMs <= wm) {
       // Closed windows past retention leave state.
       const expired: string[] = [];
       for await (const [k] of s.range({ gte: CLOSED, lt: `${CLOSED}${pad(wm - p.retentionMs + 1)}` })) expired.push(k);
@@ -155,6 +160,63 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
         s.del(k);
         s.del(ENTRY + k.slice(CLOSED.length + DIGITS + 1));
       }
+      m.exp = await firstEnd(s, CLOSED);
+    }
+  };
+
+  return {
+    bind(s: StateStore): void {
+      state = s;
+    },
+
+    async aggregate(key: string, timestamp: number, fold: (acc: A | undefined) => A): Promise<boolean> {
+      const s = bound();
+      if (!Number.isFinite(timestamp)) {
+        throw new SedaError('SEDA_STAGE_PROCESS', `windows: event time of key "${key}" is not a number (${String(timestamp)})`);
+      }
+      const meta = await readMeta(s);
+      const wm = meta.wm;
+      const m: Meta = { wm, next: meta.next, exp: meta.exp };
+      let accepted = false;
+      for (const start of windowStarts(timestamp, p.sizeMs, p.advanceMs)) {
+        const end = start + p.sizeMs;
+        if (end + p.graceMs <= wm) continue; // this window is closed
+        accepted = true;
+        const id = `${key}${NUL}${pad(start)}`;
+        const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
+        const value = fold(entry?.a);
+        s.put(ENTRY + id, { a: value });
+        if (entry === undefined) {
+          s.put(`${OPEN}${pad(end)}${NUL}${id}`, 1);
+          if (m.next === null || end < m.next) m.next = end;
+        }
+        if (p.emit === 'update') hooks.onResult({ key, start, end, value, final: false });
+      }
+      if (!accepted) {
+        if (p.late === 'drop') {
+          hooks.onLateDropped();
+          return false;
+        }
+        throw new SedaError(
+          'SEDA_WINDOW_LATE',
+          `record of key "${key}" at ${new Date(timestamp).toISOString()} is later than the grace period of every window it belongs to (watermark ${new Date(wm).toISOString()})`,
+        );
+      }
+      if (timestamp > wm) m.wm = timestamp;
+      // This record moved the watermark past the end + grace of the oldest open window (or the
+      // retention of the oldest closed one): it closes (or expires) them, all that are due.
+      if (isDue(m, m.wm)) await close(s, m.wm, m);
+      if (m.wm !== meta.wm || m.next !== meta.next || m.exp !== meta.exp) s.put(WM, m);
+      return true;
+    },
+
+    async closeDue(): Promise<void> {
+      const s = bound();
+      const meta = await readMeta(s);
+      if (meta.wm === Number.NEGATIVE_INFINITY || !isDue(meta, meta.wm)) return;
+      const m: Meta = { ...meta };
+      await close(s, meta.wm, m);
+      s.put(WM, m);
     },
 
     async get(key: string, windowStart: number): Promise<A | undefined> {

@@ -19,6 +19,7 @@ const maxBackoffMs = 30_000;
  * with one log line per failed attempt, then checks that `topics` exist
  * (unless `topics` is undefined). Gives up with one `SEDA_KAFKA_CONNECT`
  * error; a missing topic fails at once (retrying cannot create it).
+ * Returns the partition count of every topic on the cluster.
  */
 export async function connectWithRetries(
   brokers: string,
@@ -26,16 +27,18 @@ export async function connectWithRetries(
   topics: string[] | undefined,
   log: Logger,
   options: ConnectRetryOptions = {},
-): Promise<void> {
+): Promise<{ [topic: string]: number }> {
   const attempts = options.attempts ?? 5;
   const timeoutMs = options.timeoutMs ?? 10_000;
   let backoffMs = options.backoffMs ?? 1000;
   for (let attempt = 1; ; attempt++) {
     try {
-      if (topics === undefined) await listTopics(brokers, kafka, { timeoutMs });
-      else await checkTopics(brokers, topics, kafka, log, { timeoutMs });
+      const partitions =
+        topics === undefined
+          ? Object.fromEntries((await listTopics(brokers, kafka, { timeoutMs })).map((t) => [t.name, t.partitions]))
+          : await checkTopics(brokers, topics, kafka, log, { timeoutMs });
       if (attempt > 1) log.info({ attempt, attempts }, `reached Kafka at ${brokers}`);
-      return;
+      return partitions;
     } catch (err) {
       if (!(err instanceof SedaError) || !err.canRetry) throw err;
       const cause = (err.cause as Error | undefined)?.message ?? err.message;

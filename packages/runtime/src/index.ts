@@ -1,4 +1,4 @@
-export { runStage, type RunOptions, type RunningStage, type BatchDone, type KafkaStats } from './run-stage.js';
+export { runStage, checkMode, type RunOptions, type RunningStage, type BatchDone, type KafkaStats } from './run-stage.js';
 export { loadStage, loadPlugin, asStage, asPlugin, builtinStagesDir } from './load-stage.js';
 export { runSource, type RunSourceOptions, type RunningSource, type SourceResult } from './run-source.js';
 export { checkTopics } from './topics.js';
@@ -24,3 +24,4 @@ export { createStageMetrics, createMetricsRegistry, countBrokersUp, type StageMe
 export { StageHealth, type HealthReport, type StageHealthOptions } from './health.js';
 export { serveOps, type OpsServer, type OpsServerOptions } from './ops-server.js';
 export { kafkaLogProperties, pinoLevelOf, routeKafkaLogs, type KafkaLogEvent } from './kafka-log.js';
+export { describeHop, describeChain, type Hop } from './chain.js';

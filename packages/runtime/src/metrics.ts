@@ -87,6 +87,20 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
   const syncRetries = mirror(retries, () => [[{}, counters.retries]]);
   const late: Counter<string> = new Counter({ name: 'seda_late_records_dropped_total', help: 'Records dropped as later than their window\'s grace.', registers, collect: () => syncLate() });
   const syncLate = mirror(late, () => [[{}, counters.lateDropped]]);
+  const duplicates: Counter<string> = new Counter({
+    name: 'seda_duplicates_skipped_total',
+    help: 'exactly-once: input records skipped because their lineage was already applied.',
+    registers,
+    collect: () => syncDuplicates(),
+  });
+  const syncDuplicates = mirror(duplicates, () => [[{}, counters.duplicatesSkipped]]);
+  const unlineaged: Counter<string> = new Counter({
+    name: 'seda_unlineaged_records_total',
+    help: 'exactly-once: input records without a lineage header, applied as they came.',
+    registers,
+    collect: () => syncUnlineaged(),
+  });
+  const syncUnlineaged = mirror(unlineaged, () => [[{}, counters.unlineaged]]);
 
   const batchDuration = new Histogram({
     name: 'seda_batch_duration_seconds',

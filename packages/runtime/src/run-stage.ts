@@ -119,10 +119,54 @@ export interface RunningStage extends EventEmitter {
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
+ * The producer's properties: the user's, over `enable.gapless.guarantee`.
+ * With the idempotent producer, an error that fails one batch for good while
+ * later batches of the partition still land becomes a fatal error instead:
+ * the stage already fails on any failed delivery, and without this the
+ * outputs behind the hole would land, so that the hole's records, replayed
+ * after a restart, would look like duplicates to an exactly-once stage
+ * downstream. (Not covered by librdkafka: messages failing by
+ * `message.timeout.ms`; see the README.)
+ */
+function producerProperties(kafka: KafkaProperties | undefined): KafkaProperties {
+  const idempotence = kafka?.['enable.idempotence'];
+  if (idempotence === false || idempotence === 'false') return { ...kafka };
+  return { 'enable.gapless.guarantee': true, ...kafka };
+}
+
+/**
+ * Fails with `SEDA_RUNTIME_MODE` when `stage` cannot run in `mode`: a
+ * stateful stage outside the state modes, or `exactly-once` for a stage
+ * that is not deterministic or is a hand-written Transform (no lineage).
+ * Needs nothing but the definition, so a CLI can refuse before it opens
+ * state or reaches Kafka.
+ */
+export function checkMode(stage: Stage, mode: DeliveryMode): void {
+  if (stage.hasState && mode !== 'state' && mode !== 'exactly-once') {
+    throw new SedaError('SEDA_RUNTIME_MODE', `stage "${stage.name}" keeps state, so it runs in mode "state" or "exactly-once", not "${mode}"`);
+  }
+  if (mode === 'exactly-once' && !stage.deterministic) {
+    throw new SedaError(
+      'SEDA_RUNTIME_MODE',
+      `stage "${stage.name}" declares deterministic: false, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state"`,
+    );
+  }
+  if (mode === 'exactly-once' && !stage.lineage) {
+    throw new SedaError(
+      'SEDA_RUNTIME_MODE',
+      `stage "${stage.name}" is a hand-written Transform: it neither reads nor writes lineage, so it cannot run exactly-once. Define it with defineStage, or use mode "state"`,
+    );
+  }
+}
+
+/**
  * Runs one stage: Kafka source -> stage transform -> Kafka sink, committing
  * input offsets only after every output they produced was acknowledged.
  * In `state` mode offsets are written with the state instead, and the
  * consumer starts each assigned partition at its stored offset.
+ * `exactly-once` is `state` plus deduplication of the input by lineage:
+ * every output carries its lineage in every mode, so any stage can feed an
+ * exactly-once hop (see the README's "Exactly-once across a chain").
  */
 export async function runStage(stage: Stage, options: RunOptions): Promise<RunningStage> {
   const mode: DeliveryMode = options.mode ?? stage.mode;
@@ -136,15 +180,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   if (stateful && options.state === undefined) {
     throw new SedaError('SEDA_RUNTIME_MODE', `mode "${mode}" keeps offsets with state, but no state store was given (pass --state-dir)`);
   }
-  if (stage.hasState && !stateful) {
-    throw new SedaError('SEDA_RUNTIME_MODE', `stage "${stage.name}" keeps state, so it runs in mode "state" or "exactly-once", not "${mode}"`);
-  }
-  if (mode === 'exactly-once' && !stage.deterministic) {
-    throw new SedaError(
-      'SEDA_RUNTIME_MODE',
-      `stage "${stage.name}" declares deterministic: false, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state"`,
-    );
-  }
+  checkMode(stage, mode);
   for (const name of Object.keys(options.outputs ?? {})) {
     if (!(name in stage.outputs)) {
       throw new SedaError(
@@ -158,7 +194,8 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   const outputsByName = Object.fromEntries(Object.entries(stage.outputs).map(([name, o]) => [name, options.outputs?.[name] ?? o.topic]));
   const outputTopics = Object.values(outputsByName);
   const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
-  await connectWithRetries(options.brokers, options.kafka, options.checkTopics === false ? undefined : [inputTopic, ...outputTopics], log, options.connect);
+  // Partition counts let null-key outputs go to the same partition on a replay (lineage stays ordered per partition).
+  const partitions = await connectWithRetries(options.brokers, options.kafka, options.checkTopics === false ? undefined : [inputTopic, ...outputTopics], log, options.connect);
 
   const counters = options.counters ?? createCounters();
   const tracker = new OffsetTracker();
@@ -322,7 +359,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     },
   });
 
-  const sink = new KafkaSink({ brokers: options.brokers, kafka, log, onDelivered, connectTimeoutMs: options.connect?.timeoutMs });
+  const sink = new KafkaSink({ brokers: options.brokers, kafka: producerProperties(kafka), log, onDelivered, connectTimeoutMs: options.connect?.timeoutMs });
   routeKafkaLogs(source.consumer, log, 'consumer');
   routeKafkaLogs(sink.producer, log, 'producer');
   const forwardStats = (client: KafkaStats['client']) => (event: { message: string }) => {
@@ -338,6 +375,9 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     log,
     retry: options.retry,
     counters,
+    group,
+    mode,
+    partitions,
     options: stageOptions,
   });
 

@@ -1,15 +1,19 @@
 import { SedaError, type Logger } from '@seda/core';
 import { listTopics, type KafkaProperties } from '@seda/kafka';
 
-/** Fails with one clear error when a topic the stage reads or writes does not exist. */
+/**
+ * Fails with one clear error when a topic the stage reads or writes does not
+ * exist; returns the partition count of every topic on the cluster.
+ */
 export async function checkTopics(
   brokers: string,
   topics: string[],
   kafka: KafkaProperties | undefined,
   log: Logger,
   options: { timeoutMs?: number } = {},
-): Promise<void> {
-  const existing = new Set((await listTopics(brokers, kafka, options)).map((t) => t.name));
+): Promise<{ [topic: string]: number }> {
+  const listed = await listTopics(brokers, kafka, options);
+  const existing = new Set(listed.map((t) => t.name));
   const missing = [...new Set(topics)].filter((t) => !existing.has(t));
   if (missing.length > 0) {
     throw new SedaError(
@@ -18,4 +22,5 @@ export async function checkTopics(
     );
   }
   log.debug({ topics }, 'topics exist');
+  return Object.fromEntries(listed.map((t) => [t.name, t.partitions]));
 }

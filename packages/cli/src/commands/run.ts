@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { describeTopic, listTopics, openChangelog, resolveBrokers, type KafkaChangelog, type KafkaProperties } from '@seda/kafka';
 import { isSource, resolveOptions, SedaError, type Logger, type OptionsSchema, type Stage } from '@seda/core';
 import {
+  checkMode,
   createMetricsRegistry,
   createStageMetrics,
   loadPlugin,
@@ -171,6 +172,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   const brokers = resolveBrokers({ brokers: cfg.brokers });
   const group = cfg.group ?? stage.name;
   const mode = cfg.mode ?? stage.mode;
+  checkMode(stage, mode); // before opening state or reaching Kafka
   const options: RunOptions = {
     brokers,
     group,

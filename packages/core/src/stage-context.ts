@@ -1,0 +1,74 @@
+import { SedaError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { OutputBatch, RawRecord } from './record.js';
+import type { Emission, StageContext } from './stage.js';
+import type { StateBatch, StateStore, WindowStore } from './state.js';
+
+/** What the context needs of the transform that owns it. */
+export interface ContextHost {
+  readonly stageName: string;
+  /** Encodes and appends one emission of the record being processed. */
+  emitOutput(output: string, message: Emission): void;
+  /** The window store, or an error if the stage has none. */
+  windows(): WindowStore;
+}
+
+/** The `ctx` handed to `process`; one per transform, rebound per record. */
+export class Context implements StageContext {
+  out: OutputBatch | undefined;
+  stateBatch: StateBatch | undefined;
+  /** The record being processed: what emissions inherit their key and lineage from. */
+  raw: RawRecord | undefined;
+  /** Where the current record's outputs start in the batch: an output's lineage index counts from here. */
+  mark = 0;
+  /** `<group>/<topic>:<partition>:` of the batch in progress. */
+  lineagePrefix = '';
+  /** True while `onWindow` runs. */
+  inWindow = false;
+  topic = '';
+  partition = -1;
+  readonly #t: ContextHost;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #logs = new Map<number, Logger>();
+  readonly options: { readonly [name: string]: unknown };
+
+  constructor(t: ContextHost, log: Logger, now: () => number, options: { readonly [name: string]: unknown }) {
+    this.#t = t;
+    this.#log = log;
+    this.#now = now;
+    this.options = options;
+  }
+
+  emit(output: string, message: Emission): void {
+    this.#t.emitOutput(output, message);
+  }
+
+  get state(): StateStore {
+    if (this.stateBatch === undefined) {
+      throw new SedaError('SEDA_STAGE_NO_STATE', `stage "${this.#t.stageName}" uses ctx.state but declares no "state"`);
+    }
+    return this.stateBatch;
+  }
+
+  get windows(): WindowStore {
+    return this.#t.windows();
+  }
+
+  get offset(): number {
+    return this.raw?.offset ?? -1;
+  }
+
+  get log(): Logger {
+    let log = this.#logs.get(this.partition);
+    if (log === undefined) {
+      log = this.#log.child({ partition: this.partition });
+      this.#logs.set(this.partition, log);
+    }
+    return log;
+  }
+
+  now(): number {
+    return this.#now();
+  }
+}
