@@ -99,7 +99,9 @@ describe('lineage through the runtime (real processes)', function () {
     const output = await createTestTopic('hole-out', 1);
     const count = 150_000;
     await produceRaw(testBroker().bootstrap, input, Array.from({ length: count }, (_, i) => ({ key: null, value: String(i) })));
-    const p = startSeda(['run', fixture('relay'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'hole-g', '--from-beginning', '--batch-size', '500']);
+    // Paced (about 20k records/s), so it is still producing when the error comes.
+    const env = { SEDA_FIXTURE_PAUSE_EVERY: '100', SEDA_FIXTURE_PAUSE_MS: '5' };
+    const p = startSeda(['run', fixture('relay'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', 'hole-g', '--from-beginning', '--batch-size', '500'], { env });
     try {
       // (A loaded broker may take a while to answer a new reader's first fetch: wait for the data, not for silence.)
       await waitFor(async () => (await readAll(testBroker().bootstrap, output, { expected: 3_001, idleMs: 2_000 })).length > 3_000, 60_000, 'output flowing', 100);

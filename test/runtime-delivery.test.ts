@@ -151,4 +151,29 @@ describe('at-least-once delivery (real processes)', function () {
     expect(values.size).to.equal(records.length);
     assertPerKeyOrder(out);
   });
+
+  it('cooperative-sticky: a joining instance takes partitions incrementally; the first never gives up all of them, and nothing is lost', async () => {
+    const input = await createTestTopic('coop-in', 4);
+    const output = await createTestTopic('coop-out', 4);
+    const records = inputRecords(20_000, 20);
+    await produceRaw(testBroker().bootstrap, input, records);
+    const env = { SEDA_FIXTURE_PAUSE_EVERY: '100', SEDA_FIXTURE_PAUSE_MS: '5' };
+    const coop = ['--kafka', 'partition.assignment.strategy=cooperative-sticky'];
+    const a = startSeda(runArgs('relay', input, output, 'coop-g', coop), { env });
+    await a.waitForLog((l) => l.msg === 'partitions assigned' && (l.partitions as number[]).length === 4, 60_000, 'A assigned every partition');
+    await waitFor(async () => (await readAll(testBroker().bootstrap, output, { idleMs: 200 })).length > 2_000, 60_000, 'output flowing', 300);
+    const b = startSeda(runArgs('relay', input, output, 'coop-g', coop), { env });
+    await b.waitForLog((l) => l.msg === 'partitions assigned' && (l.partitions as number[]).length > 0, 60_000, 'B assigned');
+    const out = await readDistinct(output, records.length, 120_000);
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+    expect((await a.exited(30_000)).code).to.equal(0);
+    expect((await b.exited(30_000)).code).to.equal(0);
+    // Incremental: A handed over only what B got, while the stage kept running; an eager rebalance revokes all four first.
+    const revokedBeforeStop = a.logs().filter((l) => l.msg === 'partitions revoked; finishing in-flight records');
+    expect(revokedBeforeStop.length, 'A revoked something when B joined').to.be.above(0);
+    expect((revokedBeforeStop[0].partitions as number[]).length).to.be.below(4);
+    expect(new Set(out.map((r) => r.value)).size).to.equal(records.length);
+    assertPerKeyOrder(out);
+  });
 });

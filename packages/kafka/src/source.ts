@@ -72,6 +72,7 @@ export class KafkaSource extends Readable {
   readonly #log: Logger;
   readonly #assigned = new Map<string, TopicPartition>();
   readonly #batchSize: number;
+  readonly #cooperative: boolean;
   readonly #idleWaitMs: number;
   #consumed = 0;
   #connected = false;
@@ -91,6 +92,10 @@ export class KafkaSource extends Readable {
     this.#idleWaitMs = options.idleWaitMs ?? 100;
     const cooperative = options.assignmentStrategy === 'cooperative-sticky';
     const { global, topic } = splitKafkaProperties(options.kafka);
+    // Whatever chose it (the option or a passed-through librdkafka property), the protocol decides
+    // how a rebalance is answered: incremental (un)assign for cooperative, full for eager.
+    const strategy = String(global['partition.assignment.strategy'] ?? (cooperative ? 'cooperative-sticky' : 'range,roundrobin'));
+    this.#cooperative = strategy.includes('cooperative');
     this.consumer = new Kafka.KafkaConsumer(
       {
         'bootstrap.servers': options.brokers,
@@ -188,7 +193,8 @@ export class KafkaSource extends Readable {
   }
 
   #onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
-    const cooperative = this.consumer.rebalanceProtocol() === 'COOPERATIVE';
+    // Not rebalanceProtocol(): it no longer says COOPERATIVE once the consumer is closing.
+    const cooperative = this.#cooperative;
     const partitions = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
     // Rebalance steps run one after another, each finishing its async work first.
     this.#rebalancing = this.#rebalancing.then(async () => {
