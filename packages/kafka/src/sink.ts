@@ -20,6 +20,17 @@ export interface KafkaSinkOptions {
   pollIntervalMs?: number;
   /** Connect timeout. Default 15 s. */
   connectTimeoutMs?: number;
+  /**
+   * Most messages produced and not yet reported delivered. node-rdkafka hands
+   * delivery reports to JS at most 100 per event-loop turn, so a busy process
+   * can produce faster than it hears back; past this bound (or
+   * `maxInFlightBytes`) a write completes only once reports caught up to 3/4
+   * of it, which holds the stage and the source back and keeps memory
+   * bounded. Default 20000.
+   */
+  maxInFlight?: number;
+  /** Most value bytes produced and not yet reported delivered; see `maxInFlight`. Default 32 MiB. */
+  maxInFlightBytes?: number;
 }
 
 /** A written batch waiting for its delivery reports. */
@@ -45,6 +56,11 @@ export class KafkaSink extends Writable {
   /** Written, undelivered batches per input partition, in write order. */
   readonly #pending = new Map<string, Pending[]>();
   #inFlight = 0;
+  #inFlightBytes = 0;
+  readonly #maxInFlight: number;
+  readonly #maxInFlightBytes: number;
+  /** The write waiting for delivery reports to bring `#inFlight` back under the bound. */
+  #roomWaiter: (() => void) | undefined;
   #reportWaiters: Array<() => void> = [];
   #closed: Promise<void> | undefined;
   /** Set once a delivery failed: no batch is reported delivered after that. */
@@ -55,6 +71,8 @@ export class KafkaSink extends Writable {
     super({ objectMode: true, highWaterMark: 16, autoDestroy: false });
     this.#options = options;
     this.#log = options.log ?? silentLogger;
+    this.#maxInFlight = options.maxInFlight ?? 20_000;
+    this.#maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
     const idempotent = options.idempotent ?? true;
     this.producer = new Kafka.Producer({
       'bootstrap.servers': options.brokers,
@@ -112,6 +130,7 @@ export class KafkaSink extends Writable {
       try {
         this.producer.produce(m.topic, m.partition ?? null, m.value, m.key, m.timestamp ?? null, entry, m.headers as never);
         this.#inFlight++;
+        this.#inFlightBytes += m.value?.length ?? 0;
       } catch (err) {
         if ((err as { code?: number }).code === ERR_QUEUE_FULL) {
           // librdkafka's queue is full: wait for deliveries to make room, then go on.
@@ -130,11 +149,18 @@ export class KafkaSink extends Writable {
         return;
       }
     }
-    callback();
+    if (this.#inFlight < this.#maxInFlight && this.#inFlightBytes < this.#maxInFlightBytes) callback();
+    else this.#roomWaiter = () => callback();
   }
 
   #onReport(err: Kafka.LibrdKafkaError | null | undefined, report: Kafka.DeliveryReport): void {
     this.#inFlight--;
+    this.#inFlightBytes -= report.size ?? 0;
+    if (this.#roomWaiter !== undefined && this.#inFlight * 4 <= this.#maxInFlight * 3 && this.#inFlightBytes * 4 <= this.#maxInFlightBytes * 3) {
+      const resume = this.#roomWaiter;
+      this.#roomWaiter = undefined;
+      resume();
+    }
     if (this.#reportWaiters.length > 0) {
       const waiters = this.#reportWaiters;
       this.#reportWaiters = [];
