@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type Logger, type OutputBatch } from '@seda/core';
+import { producerDefaults } from './client-defaults.js';
 import type { KafkaProperties } from './config.js';
 
 /** Options of {@link KafkaSink}. */
@@ -78,8 +79,7 @@ export class KafkaSink extends Writable {
       'bootstrap.servers': options.brokers,
       dr_cb: true,
       'enable.idempotence': idempotent,
-      'linger.ms': 5,
-      'socket.keepalive.enable': true,
+      ...producerDefaults,
       ...options.kafka,
     });
     this.producer.on('delivery-report', (err, report) => this.#onReport(err, report));

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type InputBatch, type Logger, type RawRecord } from '@seda/core';
+import { consumerDefaults } from './client-defaults.js';
 import type { KafkaProperties } from './config.js';
 
 /** A topic partition. */
@@ -97,9 +98,7 @@ export class KafkaSource extends Readable {
         'enable.auto.commit': options.autoCommit === true,
         'enable.auto.offset.store': options.autoCommit === true,
         'partition.assignment.strategy': cooperative ? 'cooperative-sticky' : 'range,roundrobin',
-        'queued.max.messages.kbytes': 16384,
-        'allow.auto.create.topics': false,
-        'socket.keepalive.enable': true,
+        ...consumerDefaults,
         ...options.kafka,
         rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
         offset_commit_cb: (err: Kafka.LibrdKafkaError | undefined) => this.#onCommitted(err),
