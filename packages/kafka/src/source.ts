@@ -42,6 +42,8 @@ export interface KafkaSourceOptions {
 }
 
 const ERR_ASSIGN = -175;
+/** Downstream not reading for this long: pause the partitions and keep serving callbacks (see #hold). */
+const HOLD_AFTER_MS = 5000;
 const ERR_REVOKE = -174;
 const { ERRORS } = Kafka.CODES;
 /**
@@ -80,6 +82,9 @@ export class KafkaSource extends Readable {
   #wantMore = false;
   #idle = true;
   #closing = false;
+  /** Assigned partitions are paused in librdkafka (see #hold). */
+  #held = false;
+  #holdTimer: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
   #rebalancing: Promise<void> = Promise.resolve();
   readonly #commitWaiters: Array<{ resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout }> = [];
@@ -142,6 +147,7 @@ export class KafkaSource extends Readable {
       this.#commitWaiters.push({ resolve, reject, timer });
       try {
         this.consumer.commit(offsets);
+        this.#next(); // if downstream is not reading, something must serve the commit's callback
       } catch (err) {
         clearTimeout(timer);
         this.#commitWaiters.pop();
@@ -192,6 +198,7 @@ export class KafkaSource extends Readable {
           for (const p of partitions) this.#assigned.set(tpKey(p.topic, p.partition), p);
           if (cooperative) this.consumer.incrementalAssign(withOffsets);
           else this.consumer.assign(withOffsets);
+          if (this.#held) this.consumer.pause(partitions);
           this.emit('assigned', partitions);
         } else if (err.code === ERR_REVOKE) {
           const revoked = partitions.filter((p) => this.#assigned.has(tpKey(p.topic, p.partition)));
@@ -213,7 +220,35 @@ export class KafkaSource extends Readable {
 
   override _read(): void {
     this.#wantMore = true;
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    if (this.#held && !this.#closing) this.#release();
     this.#next();
+  }
+
+  /**
+   * librdkafka serves commit and rebalance callbacks only inside consume
+   * calls, so a source that simply stopped calling while downstream is slow
+   * would leave commits unconfirmed (a graceful stop of a slow stateful stage
+   * waited 30 s per commit) and rebalances stuck. So while downstream does
+   * not read: a commit waiting for its confirmation gets short consume calls
+   * (a record they return is buffered, a few at most), and after 5 s
+   * (or when closing) the assigned partitions are paused in librdkafka and
+   * one consume call stays in flight. Paused partitions return nothing; on
+   * resume librdkafka fetches again from the consumed position.
+   */
+  #hold(): void {
+    if (this.#held || !this.#connected) return;
+    this.#held = true;
+    const assigned = this.assignment();
+    if (assigned.length > 0) this.consumer.pause(assigned);
+    this.#next();
+  }
+
+  #release(): void {
+    this.#held = false;
+    const assigned = this.assignment();
+    if (assigned.length > 0) this.consumer.resume(assigned);
   }
 
   /**
@@ -221,8 +256,29 @@ export class KafkaSource extends Readable {
    * than one, or two libuv workers could return batches of a partition out of order.
    */
   #next(): void {
-    if (this.#consuming || !this.#connected || !this.#wantMore || this.#closing || this.destroyed) return;
-    this.#consume();
+    if (this.#consuming || !this.#connected || this.destroyed) return;
+    if (this.#wantMore && !this.#closing && !this.#held) this.#consume();
+    else if (this.#held || this.#commitWaiters.length > 0) this.#serve();
+  }
+
+  /** A consume call while downstream does not read: it serves librdkafka's callbacks. */
+  #serve(): void {
+    this.#consuming = true;
+    this.consumer.setDefaultConsumeTimeout(this.#idleWaitMs);
+    this.consumer.consume(1, (err, messages) => {
+      this.#consuming = false;
+      if (this.destroyed || !this.#connected) return;
+      if (err) this.#log.warn({ err }, 'consume error while downstream is busy; retrying');
+      else if (messages.length > 0 && !this.#closing) this.#pushBatches(messages as unknown as RawRecord[]);
+      this.#consuming = true;
+      setTimeout(
+        () => {
+          this.#consuming = false;
+          this.#next();
+        },
+        err ? 200 : 0,
+      ).unref();
+    });
   }
 
   #consume(): void {
@@ -231,7 +287,8 @@ export class KafkaSource extends Readable {
     this.consumer.setDefaultConsumeTimeout(this.#idle ? this.#idleWaitMs : 0);
     this.consumer.consume(n, (err, messages) => {
       this.#consuming = false;
-      if (this.#closing || this.destroyed) return;
+      if (this.destroyed) return;
+      if (this.#closing) return this.#next(); // records dropped: uncommitted, so redelivered
       if (err) {
         // Transient consumer errors (e.g. a broker restarting) are retried by librdkafka.
         this.#log.warn({ err }, 'consume error; retrying');
@@ -245,6 +302,11 @@ export class KafkaSource extends Readable {
       this.#idle = messages.length === 0;
       if (messages.length > 0 && !this.#pushBatches(messages as unknown as RawRecord[])) {
         this.#wantMore = false;
+        this.#holdTimer ??= setTimeout(() => {
+          this.#holdTimer = undefined;
+          if (!this.#wantMore) this.#hold();
+        }, HOLD_AFTER_MS);
+        this.#next(); // a commit may be waiting for its confirmation
         return;
       }
       this.#consuming = true;
@@ -294,8 +356,10 @@ export class KafkaSource extends Readable {
     this.#closed ??= (async () => {
       if (this.#connected) {
         const assigned = this.assignment();
-        for (const p of assigned) this.#assigned.delete(tpKey(p.topic, p.partition));
         this.#closing = true;
+        clearTimeout(this.#holdTimer);
+        this.#hold(); // keeps serving callbacks: onRevoke's commit must be confirmed
+        for (const p of assigned) this.#assigned.delete(tpKey(p.topic, p.partition));
         await this.#rebalancing;
         if (assigned.length > 0) await this.#options.onRevoke?.(assigned);
         try {
@@ -303,6 +367,7 @@ export class KafkaSource extends Readable {
         } catch (err) {
           this.#log.debug({ err }, 'unsubscribe failed');
         }
+        this.#connected = false; // no new consume calls
         await new Promise<void>((resolve) => {
           const timer = setTimeout(() => {
             this.#log.warn(`consumer did not disconnect within ${timeoutMs} ms`);
@@ -313,7 +378,6 @@ export class KafkaSource extends Readable {
             resolve();
           });
         });
-        this.#connected = false;
       }
       this.#closing = true;
       for (const w of this.#commitWaiters.splice(0)) {
