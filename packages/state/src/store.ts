@@ -23,6 +23,12 @@ export interface StateStoreOptions {
   log?: Logger;
   /** fsync every commit (survives a machine crash, not only a process crash). Default false. */
   sync?: boolean;
+  /**
+   * Committed values kept in memory (encoded, least recently used evicted
+   * first): reading a key this store wrote recently skips LevelDB, whose
+   * every get is a round trip to a worker thread. Default 100000; 0: none.
+   */
+  cacheEntries?: number;
 }
 
 /** A partition's stored offset and key count. */
@@ -89,6 +95,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
   }
   const writeOptions = { sync: options.sync === true };
   const overlays = new Map<string, PartitionOverlay<unknown>>();
+  /** LevelDB key -> committed encoded value (null: deleted), least recently used first. Only commits fill it, so it never holds a value older than LevelDB's. */
+  const cache = new Map<string, Buffer | null>();
+  const cacheMax = options.cacheEntries ?? 100_000;
   // Committed values are immutable once decoded: copies go through the codec.
   const copy = (value: unknown): unknown => codec.decode(codec.encode(value));
   const decode = (bytes: Buffer | undefined): unknown => (bytes === undefined ? undefined : codec.decode(bytes));
@@ -102,7 +111,13 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
         topic,
         partition,
         {
-          get: async (key) => decode(await db.get(prefix + key)),
+          get: async (key) => {
+            const hit = cache.get(prefix + key);
+            if (hit === undefined) return decode(await db.get(prefix + key));
+            cache.delete(prefix + key); // most recently used goes last
+            cache.set(prefix + key, hit);
+            return hit === null ? undefined : codec.decode(hit);
+          },
           async *range(b) {
             const lower = b.gt !== undefined ? { gt: prefix + b.gt } : { gte: prefix + (b.gte ?? '') };
             const upper = b.lt !== undefined ? { lt: prefix + b.lt } : b.lte !== undefined ? { lte: prefix + b.lte } : { lt: `${prefix}\uffff` };
@@ -133,9 +148,17 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
           else ops.push({ type: 'put', key: stateKey(topic, partition, k), value: codec.encode(w.value) ?? Buffer.alloc(0) });
         }
       }
+      const stateOps = ops.length;
       ops.push({ type: 'put', key: offsetKey(topic, partition), value: Buffer.from(String(nextOffset)) });
       // State and offset in ONE atomic write: after a crash both are there or neither.
       await db.batch(ops, writeOptions);
+      // Committed now: the cache takes the writes in the same turn as the change set leaves the overlay.
+      for (let i = 0; i < stateOps && cacheMax > 0; i++) {
+        const op = ops[i];
+        cache.delete(op.key);
+        cache.set(op.key, op.type === 'put' ? op.value : null);
+      }
+      while (cache.size > cacheMax) cache.delete(cache.keys().next().value!);
       if (cs !== undefined) o.shift(cs);
     },
     async storedOffset(topic, partition) {
@@ -166,6 +189,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     async dropPartition(topic, partition) {
       const prefix = statePrefix(topic, partition);
       await db.clear({ gte: prefix, lt: `${prefix}\uffff` });
+      for (const k of [...cache.keys()]) if (k.startsWith(prefix)) cache.delete(k);
       await db.del(offsetKey(topic, partition));
       overlays.delete(`${topic}${SEP}${partition}`);
     },
