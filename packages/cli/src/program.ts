@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBenchCommand } from './commands/bench.js';
 import { registerBrokerCommand, registerChaosCommand } from './commands/broker.js';
 import { registerConsumeCommand } from './commands/consume.js';
 import { registerDescribeCommand } from './commands/describe.js';
@@ -42,5 +43,6 @@ export function buildProgram(): Command {
   registerDescribeCommand(program);
   registerNewCommand(program);
   registerStateCommand(program);
+  registerBenchCommand(program);
   return program;
 }
