@@ -14,6 +14,48 @@ import {
   type StateProvider,
 } from '@seda/core';
 
+/**
+ * Recently written values in two generations: writes and hits go to the young
+ * map; when it is full it becomes the old one and the previous old one is
+ * dropped. Every operation is O(1) (an LRU over one Map would walk the holes
+ * its evictions leave at the front on every eviction).
+ */
+class RecentValues {
+  #young = new Map<string, Buffer>();
+  #old = new Map<string, Buffer>();
+  readonly #half: number;
+
+  constructor(entries: number) {
+    this.#half = Math.max(0, Math.floor(entries / 2));
+  }
+
+  get(key: string): Buffer | undefined {
+    const young = this.#young.get(key);
+    if (young !== undefined) return young;
+    const old = this.#old.get(key);
+    if (old !== undefined) this.set(key, old);
+    return old;
+  }
+
+  set(key: string, value: Buffer): void {
+    if (this.#half === 0) return;
+    if (this.#young.size >= this.#half && !this.#young.has(key)) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.#young.delete(key);
+    this.#old.delete(key);
+  }
+
+  deletePrefix(prefix: string): void {
+    for (const map of [this.#young, this.#old]) for (const k of [...map.keys()]) if (k.startsWith(prefix)) map.delete(k);
+  }
+}
+
 /** Options of {@link openStateStore}. */
 export interface StateStoreOptions {
   /** The store's directory; created if missing. One live process at a time. */
@@ -24,9 +66,10 @@ export interface StateStoreOptions {
   /** fsync every commit (survives a machine crash, not only a process crash). Default false. */
   sync?: boolean;
   /**
-   * Committed values kept in memory (encoded, least recently used evicted
-   * first): reading a key this store wrote recently skips LevelDB, whose
-   * every get is a round trip to a worker thread. Default 100000; 0: none.
+   * Committed values kept in memory (encoded; about this many recently
+   * written or read ones): reading a key this store wrote recently skips
+   * LevelDB, whose every get is a round trip to a worker thread. Default
+   * 100000; 0: none.
    */
   cacheEntries?: number;
 }
@@ -53,6 +96,7 @@ export interface LevelStateStore extends StateProvider {
 }
 
 const SEP = '\u0000';
+const EMPTY = Buffer.alloc(0);
 const stateKey = (topic: string, partition: number, key: string): string => `s${SEP}${topic}${SEP}${partition}${SEP}${key}`;
 const statePrefix = (topic: string, partition: number): string => `s${SEP}${topic}${SEP}${partition}${SEP}`;
 const offsetKey = (topic: string, partition: number): string => `o${SEP}${topic}${SEP}${partition}`;
@@ -94,29 +138,25 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     throw openError(dir, err);
   }
   const writeOptions = { sync: options.sync === true };
-  const overlays = new Map<string, PartitionOverlay<unknown>>();
-  /** LevelDB key -> committed encoded value (null: deleted), least recently used first. Only commits fill it, so it never holds a value older than LevelDB's. */
-  const cache = new Map<string, Buffer | null>();
-  const cacheMax = options.cacheEntries ?? 100_000;
-  // Committed values are immutable once decoded: copies go through the codec.
-  const copy = (value: unknown): unknown => codec.decode(codec.encode(value));
+  const overlays = new Map<string, PartitionOverlay<unknown, Buffer>>();
+  /** Committed values by LevelDB key. Only commits fill it, so it never holds a value older than LevelDB's. */
+  const cache = new RecentValues(options.cacheEntries ?? 100_000);
+  // Written values are kept encoded (what the commit writes); every read decodes a fresh copy.
+  const freeze = (value: unknown): Buffer => codec.encode(value) ?? EMPTY;
   const decode = (bytes: Buffer | undefined): unknown => (bytes === undefined ? undefined : codec.decode(bytes));
 
-  const overlay = (topic: string, partition: number): PartitionOverlay<unknown> => {
+  const overlay = (topic: string, partition: number): PartitionOverlay<unknown, Buffer> => {
     const k = `${topic}${SEP}${partition}`;
     let o = overlays.get(k);
     if (o === undefined) {
       const prefix = statePrefix(topic, partition);
-      o = new PartitionOverlay<unknown>(
+      o = new PartitionOverlay<unknown, Buffer>(
         topic,
         partition,
         {
           get: async (key) => {
             const hit = cache.get(prefix + key);
-            if (hit === undefined) return decode(await db.get(prefix + key));
-            cache.delete(prefix + key); // most recently used goes last
-            cache.set(prefix + key, hit);
-            return hit === null ? undefined : codec.decode(hit);
+            return hit === undefined ? decode(await db.get(prefix + key)) : codec.decode(hit);
           },
           async *range(b) {
             const lower = b.gt !== undefined ? { gt: prefix + b.gt } : { gte: prefix + (b.gte ?? '') };
@@ -124,7 +164,8 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
             for await (const [k, v] of db.iterator({ ...lower, ...upper })) yield [k.slice(prefix.length), codec.decode(v)] as [string, unknown];
           },
         },
-        copy,
+        freeze,
+        (stored) => codec.decode(stored),
       );
       overlays.set(k, o);
     }
@@ -139,13 +180,13 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     },
     async commit(topic, partition, changes, nextOffset) {
       const o = overlay(topic, partition);
-      const cs = changes as ChangeSet<unknown> | undefined;
+      const cs = changes as ChangeSet<Buffer> | undefined;
       const ops: Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }> = [];
       if (cs !== undefined) {
         if (o.pending[0] !== cs) o.shift(cs); // throws the ordering error
         for (const [k, w] of cs.writes) {
           if (w === null) ops.push({ type: 'del', key: stateKey(topic, partition, k) });
-          else ops.push({ type: 'put', key: stateKey(topic, partition, k), value: codec.encode(w.value) ?? Buffer.alloc(0) });
+          else ops.push({ type: 'put', key: stateKey(topic, partition, k), value: w.value });
         }
       }
       const stateOps = ops.length;
@@ -153,12 +194,11 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       // State and offset in ONE atomic write: after a crash both are there or neither.
       await db.batch(ops, writeOptions);
       // Committed now: the cache takes the writes in the same turn as the change set leaves the overlay.
-      for (let i = 0; i < stateOps && cacheMax > 0; i++) {
+      for (let i = 0; i < stateOps; i++) {
         const op = ops[i];
-        cache.delete(op.key);
-        cache.set(op.key, op.type === 'put' ? op.value : null);
+        if (op.type === 'put') cache.set(op.key, op.value);
+        else cache.delete(op.key);
       }
-      while (cache.size > cacheMax) cache.delete(cache.keys().next().value!);
       if (cs !== undefined) o.shift(cs);
     },
     async storedOffset(topic, partition) {
@@ -189,7 +229,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     async dropPartition(topic, partition) {
       const prefix = statePrefix(topic, partition);
       await db.clear({ gte: prefix, lt: `${prefix}\uffff` });
-      for (const k of [...cache.keys()]) if (k.startsWith(prefix)) cache.delete(k);
+      cache.deletePrefix(prefix);
       await db.del(offsetKey(topic, partition));
       overlays.delete(`${topic}${SEP}${partition}`);
     },
