@@ -135,6 +135,8 @@ class Sampler {
 
 const machineCores = (): number => os.availableParallelism();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Buckets of the throughput-over-time series: about 40 per run, between 100 ms (the sampling period) and 1 s. */
+const bucketFor = (spanMicros: number): number => Math.min(1_000_000, Math.max(100_000, Math.round(spanMicros / 40 / 100_000) * 100_000));
 
 /** Highest log start offset over a topic's partitions: above 0, the broker's retention deleted records. */
 async function logStart(brokers: string, topic: string): Promise<{ low: number; high: number }> {
@@ -351,6 +353,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
         sumSeries(groupCounts).map(([t, v]) => [t, v / spec.groups] as [number, number]),
         rateFrom,
         end,
+        bucketFor(end - rateFrom),
       ),
       rssSeries: rssSeriesOf(workers[peaks.indexOf(Math.max(...peaks))].samples, rateFrom, end),
       errors,
@@ -463,7 +466,7 @@ export async function measureProducer(spec: ProducerSpec, options: HarnessOption
       duplicates,
       missing,
       retention: { inputLogStart: 0, outputLogStart: written.low, lost: 0 },
-      series: rateSeries(counts, report.startMicros, report.endMicros),
+      series: rateSeries(counts, report.startMicros, report.endMicros, bucketFor(report.endMicros - report.startMicros)),
       rssSeries: rssSeriesOf(w.samples, report.startMicros, report.endMicros),
       errors,
       notes,

@@ -89,7 +89,11 @@ export function scenarioOptions(scenario: Scenario, o: BenchOptions): ScenarioOp
     rateSeconds: quick ? 3 : 10,
     maxLead: maxLeadFor(partitions, size),
     meters: o.meters ?? 10_000,
-    stages: { identity: join(stagesDir, 'identity.js'), stateful: o.stage === undefined ? join(stagesDir, 'hourly-average.js') : resolve(o.stage) },
+    stages: {
+      identity: join(stagesDir, 'identity.js'),
+      stateful: o.stage === undefined ? join(stagesDir, 'hourly-average.js') : resolve(o.stage),
+      statefulKv: join(stagesDir, 'hourly-average-state.js'),
+    },
     kafka: o.kafka ?? {},
     quick,
   };

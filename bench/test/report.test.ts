@@ -6,7 +6,7 @@ import type { Measurement } from '../src/measurement.js';
 import { scenarioChart } from '../src/report/chart.js';
 import { formatNumber, formatRatio } from '../src/report/format.js';
 import { appendResults, resultsEntry } from '../src/report/results-file.js';
-import { barChart, escapeXml, lineChart, niceTicks, svgDocument } from '../src/report/svg.js';
+import { barChart, escapeXml, lineChart, logTicks, niceTicks, svgDocument } from '../src/report/svg.js';
 import { markdownTable, textTable } from '../src/report/table.js';
 import { atLeastTimes, below, memoryTarget, scenarioResult, systemResult, type ScenarioResult } from '../src/results.js';
 
@@ -171,6 +171,20 @@ describe('bench SVG charts', () => {
       { name: 'b', color: '#111', values: [3, undefined] },
     ]);
     expect(bars.match(/<rect [^>]*><title>/g)).to.have.length(3);
+  });
+
+  it('switches the bars to a log scale when values span more than 20x', () => {
+    const panel = { x: 0, y: 0, width: 300, height: 300, title: 't', yLabel: 'ms' };
+    const log = barChart(panel, ['p99'], [
+      { name: 'fast', color: '#000', values: [20] },
+      { name: 'slow', color: '#111', values: [2000] },
+    ]);
+    expect(log).to.contain('ms (log scale)');
+    expect(logTicks(20, 2000)).to.deep.equal([10, 100, 1000, 10_000]);
+    const heights = [...log.matchAll(/<rect [^>]*height="([\d.]+)"[^>]*><title>/g)].map((m) => Number(m[1]));
+    // On a log axis from 10 to 10^4, 20 ms is about a tenth of the height, not 1/100 of the 2000 ms bar.
+    expect(heights[0] / heights[1]).to.be.within(0.1, 0.2);
+    expect(barChart(panel, ['p99'], [{ name: 'a', color: '#000', values: [20, 30] }])).to.not.contain('log scale');
   });
 
   it('makes a whole chart of a scenario: throughput over time and latency percentiles per system', () => {

@@ -57,11 +57,12 @@ export function tickLabel(v: number): string {
 
 const r1 = (n: number): string => (Math.round(n * 10) / 10).toString();
 
-function frame(p: Panel, yTicks: number[], yMax: number): { inner: { x: number; y: number; w: number; h: number }; svg: string[] } {
+/** Title, horizontal grid lines with tick labels, axes and axis labels; `scale` maps a value to 0..1 of the height. */
+function frame(p: Panel, yTicks: number[], scale: (v: number) => number): { inner: { x: number; y: number; w: number; h: number }; svg: string[] } {
   const inner = { x: p.x + 56, y: p.y + 28, w: p.width - 68, h: p.height - 64 };
   const svg: string[] = [`<text x="${r1(p.x + p.width / 2)}" y="${r1(p.y + 16)}" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(p.title)}</text>`];
   for (const t of yTicks) {
-    const y = inner.y + inner.h - (t / yMax) * inner.h;
+    const y = inner.y + inner.h - scale(t) * inner.h;
     svg.push(`<line x1="${r1(inner.x)}" y1="${r1(y)}" x2="${r1(inner.x + inner.w)}" y2="${r1(y)}" stroke="#e0e0e0"/>`);
     svg.push(`<text x="${r1(inner.x - 6)}" y="${r1(y + 4)}" text-anchor="end" font-size="11">${tickLabel(t)}</text>`);
   }
@@ -79,7 +80,7 @@ export function lineChart(p: Panel, series: LineSeries[]): string {
   const xMax = Math.max(1e-9, ...all.map(([x]) => x));
   const yTicks = niceTicks(Math.max(0, ...all.map(([, y]) => y)));
   const yMax = yTicks[yTicks.length - 1] || 1;
-  const { inner, svg } = frame(p, yTicks, yMax);
+  const { inner, svg } = frame(p, yTicks, (v) => v / yMax);
   for (const t of niceTicks(xMax, 6)) {
     if (t > xMax) break;
     const x = inner.x + (t / xMax) * inner.w;
@@ -90,19 +91,43 @@ export function lineChart(p: Panel, series: LineSeries[]): string {
     const pts = s.points.map(([x, y]) => `${r1(inner.x + (x / xMax) * inner.w)},${r1(inner.y + inner.h - (Math.max(0, y) / yMax) * inner.h)}`).join(' ');
     svg.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts}"><title>${escapeXml(s.name)}</title></polyline>`);
   }
-  series.forEach((s, i) => {
-    const ly = inner.y + 6 + i * 15;
-    svg.push(`<rect x="${r1(inner.x + 8)}" y="${r1(ly)}" width="10" height="10" fill="${s.color}"/>`);
-    svg.push(`<text x="${r1(inner.x + 22)}" y="${r1(ly + 9)}" font-size="11">${escapeXml(s.name)}</text>`);
-  });
+  svg.push(legend(inner, series));
   return `<g>${svg.join('')}</g>`;
 }
 
-/** A grouped bar chart panel: categories along x, one bar per series in each. */
+/** Powers of ten from below `min` to above `max`: ticks of a log axis. */
+export function logTicks(min: number, max: number): number[] {
+  const lo = Math.floor(Math.log10(Math.max(min, 1e-3)));
+  const hi = Math.ceil(Math.log10(Math.max(max, 1e-3)));
+  const ticks: number[] = [];
+  for (let e = lo; e <= Math.max(hi, lo + 1); e++) ticks.push(10 ** e);
+  return ticks;
+}
+
+/**
+ * A grouped bar chart panel: categories along x, one bar per series in each.
+ * When values span more than 20x, the y axis is logarithmic, so a small bar
+ * next to a huge one stays readable.
+ */
 export function barChart(p: Panel, categories: string[], series: BarSeries[]): string {
-  const yTicks = niceTicks(Math.max(0, ...series.flatMap((s) => s.values.filter((v): v is number => v !== undefined))));
-  const yMax = yTicks[yTicks.length - 1] || 1;
-  const { inner, svg } = frame(p, yTicks, yMax);
+  const values = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && v > 0));
+  const min = Math.min(...values);
+  const max = Math.max(0, ...values);
+  let yTicks: number[];
+  let scale: (v: number) => number;
+  let yLabel = p.yLabel;
+  if (values.length > 1 && max / min > 20) {
+    yTicks = logTicks(min, max);
+    const lo = Math.log10(yTicks[0]);
+    const hi = Math.log10(yTicks[yTicks.length - 1]);
+    scale = (v) => Math.min(1, Math.max(0, (Math.log10(v) - lo) / (hi - lo)));
+    yLabel = `${p.yLabel} (log scale)`;
+  } else {
+    yTicks = niceTicks(max);
+    const yMax = yTicks[yTicks.length - 1] || 1;
+    scale = (v) => v / yMax;
+  }
+  const { inner, svg } = frame({ ...p, yLabel }, yTicks, scale);
   const groupW = inner.w / Math.max(1, categories.length);
   const barW = (groupW * 0.8) / Math.max(1, series.length);
   categories.forEach((c, ci) => {
@@ -110,19 +135,25 @@ export function barChart(p: Panel, categories: string[], series: BarSeries[]): s
     svg.push(`<text x="${r1(inner.x + (ci + 0.5) * groupW)}" y="${r1(inner.y + inner.h + 14)}" text-anchor="middle" font-size="11">${escapeXml(c)}</text>`);
     series.forEach((s, si) => {
       const v = s.values[ci];
-      if (v === undefined) return;
-      const h = (Math.max(0, v) / yMax) * inner.h;
+      if (v === undefined || v <= 0) return;
+      const h = scale(v) * inner.h;
       svg.push(
         `<rect x="${r1(gx + si * barW)}" y="${r1(inner.y + inner.h - h)}" width="${r1(Math.max(1, barW - 2))}" height="${r1(h)}" fill="${s.color}"><title>${escapeXml(`${s.name} ${c}: ${v.toFixed(1)}`)}</title></rect>`,
       );
     });
   });
-  series.forEach((s, i) => {
-    const ly = inner.y + 6 + i * 15;
-    svg.push(`<rect x="${r1(inner.x + 8)}" y="${r1(ly)}" width="10" height="10" fill="${s.color}"/>`);
-    svg.push(`<text x="${r1(inner.x + 22)}" y="${r1(ly + 9)}" font-size="11">${escapeXml(s.name)}</text>`);
-  });
+  svg.push(legend(inner, series));
   return `<g>${svg.join('')}</g>`;
+}
+
+/** Coloured squares with names at the top left of a panel. */
+function legend(inner: { x: number; y: number }, series: Array<{ name: string; color: string }>): string {
+  return series
+    .map((s, i) => {
+      const ly = inner.y + 6 + i * 15;
+      return `<rect x="${r1(inner.x + 8)}" y="${r1(ly)}" width="10" height="10" fill="${s.color}"/><text x="${r1(inner.x + 22)}" y="${r1(ly + 9)}" font-size="11">${escapeXml(s.name)}</text>`;
+    })
+    .join('');
 }
 
 /** A whole SVG document of panels side by side. */
