@@ -7,4 +7,4 @@ export { atLeastTimes, below, memoryTarget, figuresOf, ratiosOf, scenarioResult,
 export type { Measurement, Phase, CoreUse, RetentionReport } from './measurement.js';
 export { median, ratio, perSecond, interpolate, timeAtCount } from './stats.js';
 export { benchErrorCodes, type BenchErrorCode } from './errors.js';
-export type { BenchOptions } from './options.js';
+export { warmupFor, maxLeadFor, type BenchOptions } from './options.js';

@@ -93,6 +93,7 @@ export function scenarioOptions(scenario: Scenario, o: BenchOptions): ScenarioOp
       identity: join(stagesDir, 'identity.js'),
       stateful: o.stage === undefined ? join(stagesDir, 'hourly-average.js') : resolve(o.stage),
       statefulKv: join(stagesDir, 'hourly-average-state.js'),
+      cpuWork: join(stagesDir, 'cpu-work.js'),
     },
     kafka: o.kafka ?? {},
     quick,

@@ -35,8 +35,8 @@ export interface ScenarioOptions {
   maxLead: number;
   /** Meters of the stateful scenario's readings. */
   meters: number;
-  /** Stage modules: the identity stage, the stateful stage (`--stage` or the bench's own windowed one), and the bench's key/value-state one. */
-  stages: { identity: string; stateful: string; statefulKv: string };
+  /** Stage modules: the identity stage, the stateful stage (`--stage` or the bench's own windowed one), the bench's key/value-state one, and a CPU-bound one. */
+  stages: { identity: string; stateful: string; statefulKv: string; cpuWork: string };
   /** librdkafka properties for the systems under test. */
   kafka: { [key: string]: string | number | boolean };
   quick: boolean;
