@@ -1,20 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describeTopic } from '@seda/kafka';
 import { BenchBroker } from './broker/bench-broker.js';
 import { benchError } from './errors.js';
-import { summarizeLatency, decodeHistogram } from './histogram.js';
+import { summarizeLatency } from './histogram.js';
 import { LoadGenerator, type LoadPayload } from './load/generator.js';
 import { Observer, type OutputKind } from './load/observer.js';
-import { busyShare, machineCpuTicks, type CpuTicks } from './machine.js';
 import { rateSeries, rssGrowth, rssSeriesOf, seriesOf, sumSeries, toMB, type CoreUse, type Measurement, type Phase, type RetentionReport } from './measurement.js';
-import type { ExpectedWindows } from './payload.js';
+import { nowMicros, type ExpectedWindows } from './payload.js';
+import { Sampler } from './sampler.js';
 import { interpolate, perSecond, timeAtCount } from './stats.js';
-import { nowMicros } from './payload.js';
 import { WorkerHandle } from './worker-handle.js';
-import type { ProducerReport, SystemKind, WorkerResult } from './worker/protocol.js';
+import type { SystemKind, WorkerResult } from './worker/protocol.js';
 
 /** Progress of a measurement, for the progress bar. */
 export interface Progress {
@@ -64,82 +63,13 @@ export interface PipelineSpec {
   kafka?: { [key: string]: string | number | boolean };
 }
 
-/** A producer to measure. */
-export interface ProducerSpec {
-  system: string;
-  kind: SystemKind;
-  phase: Phase;
-  partitions: number;
-  messages: number;
-  warmup: number;
-  size: number;
-  rate: number;
-  kafka?: { [key: string]: string | number | boolean };
-}
-
-interface HarnessSample {
-  t: number;
-  harnessCpu: number;
-  brokerCpu?: number;
-  ticks?: CpuTicks;
-}
-
-/** Samples the bench's own CPU, the broker's and the machine's every 250 ms. */
-class Sampler {
-  readonly samples: HarnessSample[] = [];
-  readonly #timer: NodeJS.Timeout;
-  #busy = false;
-
-  constructor(broker: BenchBroker, onTick: () => void) {
-    const tick = (): void => {
-      onTick();
-      if (this.#busy) return;
-      this.#busy = true;
-      const t = nowMicros();
-      const cpu = process.cpuUsage();
-      const ticks = machineCpuTicks();
-      broker
-        .usage()
-        .then((u) => this.samples.push({ t, harnessCpu: cpu.user + cpu.system, brokerCpu: u.cpuMicros, ticks }))
-        .catch(() => this.samples.push({ t, harnessCpu: cpu.user + cpu.system, ticks }))
-        .finally(() => (this.#busy = false));
-    };
-    tick();
-    this.#timer = setInterval(tick, 250);
-  }
-
-  /** Cores used on average between `from` and `to` (µs). */
-  cores(from: number, to: number): Omit<CoreUse, 'workers'> {
-    const span = to - from;
-    const at = (pick: (s: HarnessSample) => number | undefined): Array<[number, number]> =>
-      this.samples.filter((s) => pick(s) !== undefined).map((s) => [s.t, pick(s)!] as [number, number]);
-    const delta = (series: Array<[number, number]>): number | undefined => {
-      const a = interpolate(series, from);
-      const b = interpolate(series, to);
-      return a === undefined || b === undefined ? undefined : (b - a) / span;
-    };
-    const busy = at((s) => s.ticks?.busy);
-    const total = at((s) => s.ticks?.total);
-    const b0 = interpolate(busy, from);
-    const b1 = interpolate(busy, to);
-    const t0 = interpolate(total, from);
-    const t1 = interpolate(total, to);
-    const share = b0 === undefined || b1 === undefined || t0 === undefined || t1 === undefined ? undefined : busyShare({ busy: b0, total: t0 }, { busy: b1, total: t1 });
-    return { harness: delta(at((s) => s.harnessCpu)), broker: delta(at((s) => s.brokerCpu)), machine: share === undefined ? undefined : share * machineCores() };
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-const machineCores = (): number => os.availableParallelism();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Resolves after `ms`. */
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** Buckets of the throughput-over-time series: about 40 per run, between 100 ms (the sampling period) and 1 s. */
-const bucketFor = (spanMicros: number): number => Math.min(1_000_000, Math.max(100_000, Math.round(spanMicros / 40 / 100_000) * 100_000));
+export const bucketFor = (spanMicros: number): number => Math.min(1_000_000, Math.max(100_000, Math.round(spanMicros / 40 / 100_000) * 100_000));
 
 /** Highest log start offset over a topic's partitions: above 0, the broker's retention deleted records. */
-async function logStart(brokers: string, topic: string): Promise<{ low: number; high: number }> {
+export async function logStart(brokers: string, topic: string): Promise<{ low: number; high: number }> {
   const parts = await describeTopic(brokers, topic);
   return { low: Math.max(...parts.map((p) => p.low)), high: parts.reduce((n, p) => n + p.high, 0) };
 }
@@ -380,101 +310,5 @@ function checkWindows(expected: ExpectedWindows, observer: Observer, errors: str
   for (const p of observer.progress) {
     if (p.readings !== expected.readings) errors.push(`${p.topic}: windows hold ${p.readings} readings, expected ${expected.readings}`);
     if (Math.abs(p.kwh - expected.kwh) > 1e-3 * Math.max(1, expected.kwh)) errors.push(`${p.topic}: windows sum to ${p.kwh.toFixed(3)} kWh, expected ${expected.kwh.toFixed(3)}`);
-  }
-}
-
-/**
- * Measures one producer: a worker produces the warm-up, then the measured
- * messages, and reports its produce-to-acknowledgement latencies and window;
- * the harness checks the topic holds exactly every message.
- */
-export async function measureProducer(spec: ProducerSpec, options: HarnessOptions = {}): Promise<Measurement> {
-  const total = spec.warmup + spec.messages;
-  const step = options.onStep ?? (() => {});
-  step('broker');
-  const broker = await BenchBroker.start();
-  let worker: WorkerHandle | undefined;
-  let sampler: Sampler | undefined;
-  const errors: string[] = [];
-  const notes: string[] = [];
-  const topic = 'bench-out';
-  try {
-    await broker.createTopic(topic, spec.partitions);
-    worker = new WorkerHandle(
-      spec.system,
-      { system: spec.kind, brokers: broker.bootstrap, output: topic, messages: spec.messages, warmup: spec.warmup, size: spec.size, partitions: spec.partitions, rate: spec.rate, kafka: spec.kafka },
-      options.workerExecArgv,
-    );
-    step('worker');
-    await worker.start();
-    step('load');
-    let lastDone = 0;
-    let lastAt = nowMicros();
-    let lastChange = Date.now();
-    const w = worker;
-    sampler = new Sampler(broker, () => {
-      const done = w.count();
-      const now = nowMicros();
-      options.onProgress?.({ done, total, perSecond: ((done - lastDone) * 1e6) / Math.max(1, now - lastAt) });
-      if (done !== lastDone) lastChange = Date.now();
-      lastDone = done;
-      lastAt = now;
-    });
-    w.child.send({ type: 'go' });
-    const stallMs = options.stallMs ?? 30_000;
-    const report = await new Promise<ProducerReport>((resolve, reject) => {
-      const check = setInterval(() => {
-        if (w.failure !== undefined) reject(benchError('SEDA_BENCH_WORKER', w.failure));
-        else if (Date.now() - lastChange > stallMs) reject(benchError('SEDA_BENCH_STALLED', `${spec.system}: no acknowledgement for ${stallMs / 1000} s (${w.count()}/${total})`));
-      }, 100);
-      w.child
-        .waitFor((m) => m.type === 'produced', 24 * 3600_000, 'the measured messages')
-        .then((m) => resolve((m as unknown as { report: ProducerReport }).report), reject)
-        .finally(() => clearInterval(check));
-    });
-    await sleep(350);
-    sampler.stop();
-    step('stop');
-    const result = await w.stop();
-    step('report');
-    errors.push(...result.errors);
-    notes.push(...result.notes);
-    const span = report.endMicros - report.startMicros;
-    const msgsPerSec = perSecond(report.acked, span);
-    const written = await logStart(broker.bootstrap, topic);
-    const duplicates = Math.max(0, written.high - total);
-    const missing = Math.max(0, total - written.high);
-    if (written.low > 0) notes.push(`the broker's retention deleted the oldest records (log start ${written.low}); counts come from high watermarks`);
-    const counts = seriesOf(w.samples, (s) => s.count);
-    const growth = rssGrowth(w.samples, spec.warmup, w.count());
-    return {
-      system: spec.system,
-      phase: spec.phase,
-      messages: spec.messages,
-      groups: 1,
-      instances: 1,
-      sizeBytes: spec.size,
-      seconds: span / 1e6,
-      msgsPerSec,
-      mbPerSec: msgsPerSec === undefined ? undefined : (msgsPerSec * spec.size) / 1e6,
-      latency: summarizeLatency(decodeHistogram(report.histogram)),
-      peakRssMB: toMB(result.peakRss),
-      totalPeakRssMB: toMB(result.peakRss),
-      rssGrowthMB: growth === undefined ? undefined : toMB(growth),
-      cpuSecPerM: report.cpuMicros / 1e6 / (report.acked / 1e6),
-      cores: { workers: report.cpuMicros / span, ...sampler.cores(report.startMicros, report.endMicros) },
-      duplicates,
-      missing,
-      retention: { inputLogStart: 0, outputLogStart: written.low, lost: 0 },
-      series: rateSeries(counts, report.startMicros, report.endMicros, bucketFor(report.endMicros - report.startMicros)),
-      rssSeries: rssSeriesOf(w.samples, report.startMicros, report.endMicros),
-      errors,
-      notes,
-    };
-  } finally {
-    step('teardown');
-    sampler?.stop();
-    worker?.kill();
-    await broker.stop().catch(() => {});
   }
 }

@@ -1,7 +1,8 @@
 export { runBench, rotate, type RunnerIO } from './runner.js';
 export { runBenchCli } from './cli.js';
 export { defineScenario, discoverScenarios, scenariosDir, type Scenario, type ScenarioContext, type ScenarioOptions, type ScenarioSystem, type Target, type TargetOutcome } from './scenario.js';
-export { measurePipeline, measureProducer, type PipelineSpec, type ProducerSpec, type HarnessOptions, type Progress } from './harness.js';
+export { measurePipeline, type PipelineSpec, type HarnessOptions, type Progress } from './harness.js';
+export { measureProducer, type ProducerSpec } from './measure-producer.js';
 export { echoPipeline, readingsPipeline, phaseLoad, type SystemRun } from './pipelines.js';
 export { atLeastTimes, below, memoryTarget, figuresOf, ratiosOf, scenarioResult, systemResult, figureKeys, type Figures, type FigureKey, type ScenarioResult, type SystemResult } from './results.js';
 export type { Measurement, Phase, CoreUse, RetentionReport } from './measurement.js';
