@@ -15,7 +15,7 @@ export interface MachineInfo {
 export interface CommitInfo {
   /** Short commit hash, or "unknown" outside a git checkout. */
   commit: string;
-  /** True when the working tree had uncommitted changes. */
+  /** True when the working tree had uncommitted changes to code (Markdown and bench results aside). */
   dirty: boolean;
 }
 
@@ -36,7 +36,9 @@ export function commitInfo(dir: string): CommitInfo {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    return { commit, dirty: status.trim() !== '' };
+    // Results and docs written by earlier runs are not code changes.
+    const changed = status.split('\n').filter((l) => l.trim() !== '' && !/\.md$|bench\/results\//.test(l));
+    return { commit, dirty: changed.length > 0 };
   } catch {
     return { commit: 'unknown', dirty: false };
   }

@@ -26,6 +26,8 @@ export interface Figures {
   brokerCores?: number;
   harnessCores?: number;
   machineCores?: number;
+  /** The whole machine's busy cores during the fixed-rate phase: a busy machine explains latency tails. */
+  rateMachineCores?: number;
 }
 
 /** Keys of {@link Figures}, in report order. */
@@ -45,9 +47,10 @@ export const figureKeys = [
   'brokerCores',
   'harnessCores',
   'machineCores',
+  'rateMachineCores',
 ] as const;
 /** Figures that describe the machine rather than the system: no ratio. */
-const contextKeys: ReadonlySet<string> = new Set(['brokerCores', 'harnessCores', 'machineCores']);
+const contextKeys: ReadonlySet<string> = new Set(['brokerCores', 'harnessCores', 'machineCores', 'rateMachineCores']);
 /** One of {@link figureKeys}. */
 export type FigureKey = (typeof figureKeys)[number];
 
@@ -104,6 +107,7 @@ export function figuresOf(throughput: Measurement[], latency: Measurement[]): Fi
     brokerCores: median(t.map((m) => m.cores.broker)),
     harnessCores: median(t.map((m) => m.cores.harness)),
     machineCores: median(t.map((m) => m.cores.machine)),
+    rateMachineCores: median(l.map((m) => m.cores.machine)),
   };
   for (const k of figureKeys) if (f[k] === undefined) delete f[k];
   return f;

@@ -33,6 +33,7 @@ export function rowsOf(result: ScenarioResult): Array<{ label: string; key: Figu
     { label: 'cores busy: broker', key: 'brokerCores' },
     { label: 'cores busy: load generator + observer', key: 'harnessCores' },
     { label: 'cores busy: whole machine', key: 'machineCores' },
+    { label: `cores busy: whole machine @ ${formatNumber(rate)} msg/s`, key: 'rateMachineCores' },
   ];
   // Rows no system has a figure for (e.g. latency of window outputs) are left out.
   return rows.filter((r) => result.systems.some((s) => s.figures[r.key] !== undefined));
@@ -54,6 +55,8 @@ export function integrityLines(result: ScenarioResult): string[] {
   return result.systems.map((s) => {
     const problems: string[] = [];
     if (s.missing > 0) problems.push(`${s.missing} records missing`);
+    const lost = s.runs.reduce((n, m) => n + (m.retention?.lost ?? 0), 0);
+    if (lost > 0) problems.push(`${lost} of them lost to the broker's retention (~5 MiB per partition): lower --messages or --size, or raise --partitions`);
     if (s.duplicates > 0) problems.push(`${s.duplicates} duplicates (at-least-once)`);
     problems.push(...s.errors);
     return `${s.label}: ${problems.length === 0 ? 'every record delivered once, no errors' : problems.join('; ')}`;
