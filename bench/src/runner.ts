@@ -33,7 +33,8 @@ export function rotate<T>(items: T[], k: number): T[] {
 /**
  * Runs scenarios: for each, every system at full speed (then at the fixed
  * rate) `runs` times, medians, ratios to the baseline, targets; prints the
- * table and saves JSON, a RESULTS.md entry and an SVG chart.
+ * table and saves `results/<scenario>[-quick].json`, a RESULTS.md entry and
+ * `results/<scenario>[-quick].svg`.
  */
 export async function runBench(options: BenchOptions, io: RunnerIO = { out: process.stdout }): Promise<ScenarioResult[]> {
   const all = await discoverScenarios();
@@ -49,8 +50,10 @@ export async function runBench(options: BenchOptions, io: RunnerIO = { out: proc
     results.push(result);
     io.out.write(`\n${textTable(result)}\n`);
     if (options.save !== false) {
-      writeJson(join(out, 'results', `${scenario.name}.json`), result);
-      const chart = join(out, 'results', `${scenario.name}.svg`);
+      // Quick runs keep their own files: the full run's stay the latest full figures.
+      const base = `${scenario.name}${options.quick ? '-quick' : ''}`;
+      writeJson(join(out, 'results', `${base}.json`), result);
+      const chart = join(out, 'results', `${base}.svg`);
       mkdirSync(join(out, 'results'), { recursive: true });
       writeFileSync(chart, scenarioChart(result));
       appendResults(out, result, chart);
