@@ -23,7 +23,7 @@ export default defineScenario({
     memoryTarget('seda peak RSS < 300 MB and flat (growth <= 30 MB between the first and last 100k)', 'seda', 300, 30),
   ],
   notes: [
-    'latency: the generator\'s produce time to the observer receiving the output (one stage hop plus the instrument\'s own fetch, <= 2 ms)',
+    'latency: the generator\'s produce time to the observer receiving the output (one stage hop plus the generator\'s 5 ms batching and the observer\'s own fetch wait, <= 5 ms)',
     'at full speed the generator stays at most maxLead messages ahead, so full-speed latency is mostly that queue (about maxLead / throughput)',
     'KafkaJS gets the same fetch wait as the librdkafka clients (10 ms; its default 5 s would stall on the embedded broker) and no idempotence (its idempotent producer allows one request in flight); at a fixed rate it sends each small fetched batch as its own produce request and the single-threaded embedded broker then works much harder for it (see "cores busy: broker"), so its fixed-rate latency says more about that broker than about KafkaJS',
   ],
