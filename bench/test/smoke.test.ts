@@ -50,7 +50,8 @@ describe('bench smoke run (every scenario, a few thousand messages)', function (
     const scaling = results.find((r) => r.scenario === 'scaling')!;
     expect(scaling.systems.map((s) => s.runs[0].instances)).to.deep.equal([1, 2, 1, 2, 1, 2]);
 
-    for (const name of ['produce', 'passthrough', 'fanout', 'stateful', 'scaling']) {
+    // The passthrough run was --quick: its files are <scenario>-quick.*.
+    for (const name of ['produce', 'passthrough-quick', 'fanout', 'stateful', 'scaling']) {
       const saved = JSON.parse(readFileSync(join(out, 'results', `${name}.json`), 'utf8')) as ScenarioResult;
       expect(saved.systems.find((s) => s.baseline)?.ratio.msgsPerSec).to.equal(1);
       expect(existsSync(join(out, 'results', `${name}.svg`))).to.equal(true);
