@@ -7,7 +7,6 @@ export const benchErrorCodes = [
   'SEDA_BENCH_WORKER',
   'SEDA_BENCH_BROKER',
   'SEDA_BENCH_STALLED',
-  'SEDA_BENCH_INCOMPLETE',
   'SEDA_BENCH_UNAVAILABLE',
 ] as const;
 
