@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerBenchCommand } from './commands/bench.js';
 import { registerBrokerCommand, registerChaosCommand } from './commands/broker.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerConsumeCommand } from './commands/consume.js';
@@ -49,5 +50,6 @@ export function buildProgram(): Command {
   registerNewCommand(program);
   registerDemoCommand(program);
   registerStateCommand(program);
+  registerBenchCommand(program);
   return program;
 }

@@ -39,7 +39,7 @@ export function createMemoryState(): MemoryStateProvider {
           for (const k of [...data.keys()].sort()) if (inBounds(k, bounds)) yield [k, copy(data.get(k))];
         },
       };
-      p = { data, offset: undefined, overlay: new PartitionOverlay<unknown>(topic, partition, reader, copy) };
+      p = { data, offset: undefined, overlay: new PartitionOverlay<unknown>(topic, partition, reader, copy, copy) };
       parts.set(key, p);
     }
     return p;

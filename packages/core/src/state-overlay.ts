@@ -4,11 +4,11 @@ import type { RangeOptions, StateBatch } from './state.js';
 /** A pending write: a value, or a delete. */
 export type Write<T> = { value: T } | null;
 
-/** A sealed change set: the writes of one batch, in write order (last write per key wins). */
-export interface ChangeSet<T> {
+/** A sealed change set: the writes of one batch, in write order (last write per key wins), values in their stored form. */
+export interface ChangeSet<S> {
   readonly topic: string;
   readonly partition: number;
-  readonly writes: Map<string, Write<T>>;
+  readonly writes: Map<string, Write<S>>;
 }
 
 /** Where committed values are read from, below the pending writes. */
@@ -39,19 +39,25 @@ export function inBounds(key: string, b: { gte?: string; gt?: string; lte?: stri
  * waiting for delivery, in seal order, above the committed store. Shared by
  * the in-memory and LevelDB providers so both read the same way: the batch
  * in progress first, then newer pending batches, then the committed store.
+ *
+ * A written value is kept in its stored form `S` (`freeze`: the encoded
+ * bytes for LevelDB, a clone in memory) and every read `thaw`s a fresh copy,
+ * so a stage changing a value it got or put changes nothing stored, and a
+ * commit writes the stored form as it is.
  */
-export class PartitionOverlay<T> {
-  readonly pending: ChangeSet<T>[] = [];
+export class PartitionOverlay<T, S = T> {
+  readonly pending: ChangeSet<S>[] = [];
 
   constructor(
     readonly topic: string,
     readonly partition: number,
     readonly committed: CommittedReader<T>,
-    readonly copy: (value: T) => T,
+    readonly freeze: (value: T) => S,
+    readonly thaw: (stored: S) => T,
   ) {}
 
   /** Looks a key up in the pending change sets, newest first; `undefined` when none wrote it. */
-  lookupPending(key: string): Write<T> | undefined {
+  lookupPending(key: string): Write<S> | undefined {
     for (let i = this.pending.length - 1; i >= 0; i--) {
       const w = this.pending[i].writes.get(key);
       if (w !== undefined) return w;
@@ -60,12 +66,12 @@ export class PartitionOverlay<T> {
   }
 
   /** Starts a batch on top of everything pending. */
-  begin(): OverlayBatch<T> {
+  begin(): OverlayBatch<T, S> {
     return new OverlayBatch(this);
   }
 
   /** Removes and returns the oldest pending change set, which must be `changes`. */
-  shift(changes: ChangeSet<T>): void {
+  shift(changes: ChangeSet<S>): void {
     if (this.pending[0] !== changes) {
       throw new SedaError(
         'SEDA_STATE_ORDER',
@@ -77,18 +83,18 @@ export class PartitionOverlay<T> {
 }
 
 /** One batch's writes with savepoints, over a partition's overlay. */
-export class OverlayBatch<T> implements StateBatch<T> {
-  readonly #overlay: PartitionOverlay<T>;
-  readonly #writes = new Map<string, Write<T>>();
+export class OverlayBatch<T, S = T> implements StateBatch<T> {
+  readonly #overlay: PartitionOverlay<T, S>;
+  readonly #writes = new Map<string, Write<S>>();
   /** Undo log: key and what the batch had for it before (undefined: nothing). */
-  readonly #undo: Array<[string, Write<T> | undefined]> = [];
+  readonly #undo: Array<[string, Write<S> | undefined]> = [];
   #sealed = false;
 
-  constructor(overlay: PartitionOverlay<T>) {
+  constructor(overlay: PartitionOverlay<T, S>) {
     this.#overlay = overlay;
   }
 
-  #write(key: string, w: Write<T>): void {
+  #write(key: string, w: Write<S>): void {
     if (this.#sealed) throw new SedaError('SEDA_STATE_SEALED', 'state written after its batch ended (a write from a timer or a forgotten await?)');
     if (typeof key !== 'string') throw new SedaError('SEDA_STATE_KEY', `state keys are strings (got ${typeof key}); use String(key)`);
     this.#undo.push([key, this.#writes.get(key)]);
@@ -97,15 +103,15 @@ export class OverlayBatch<T> implements StateBatch<T> {
 
   async get(key: string): Promise<T | undefined> {
     const mine = this.#writes.get(key);
-    if (mine !== undefined) return mine === null ? undefined : this.#overlay.copy(mine.value);
+    if (mine !== undefined) return mine === null ? undefined : this.#overlay.thaw(mine.value);
     const pending = this.#overlay.lookupPending(key);
-    if (pending !== undefined) return pending === null ? undefined : this.#overlay.copy(pending.value);
+    if (pending !== undefined) return pending === null ? undefined : this.#overlay.thaw(pending.value);
     return this.#overlay.committed.get(key);
   }
 
   put(key: string, value: T): void {
     if (value === undefined) throw new SedaError('SEDA_STATE_VALUE', `state value of "${key}" is undefined; use del() to remove a key`);
-    this.#write(key, { value: this.#overlay.copy(value) });
+    this.#write(key, { value: this.#overlay.freeze(value) });
   }
 
   del(key: string): void {
@@ -115,12 +121,12 @@ export class OverlayBatch<T> implements StateBatch<T> {
   async *range(options: RangeOptions = {}): AsyncIterable<[string, T]> {
     const bounds = rangeBounds(options);
     // Pending writes in range, newest winning, merged over the committed entries.
-    const overlay = new Map<string, Write<T>>();
+    const overlay = new Map<string, Write<S>>();
     for (const cs of this.#overlay.pending) for (const [k, w] of cs.writes) if (inBounds(k, bounds)) overlay.set(k, w);
     for (const [k, w] of this.#writes) if (inBounds(k, bounds)) overlay.set(k, w);
     const merged = new Map<string, T>();
     for await (const [k, v] of this.#overlay.committed.range(bounds)) if (!overlay.has(k)) merged.set(k, v);
-    for (const [k, w] of overlay) if (w !== null) merged.set(k, this.#overlay.copy(w.value));
+    for (const [k, w] of overlay) if (w !== null) merged.set(k, this.#overlay.thaw(w.value));
     const keys = [...merged.keys()].sort();
     if (options.reverse) keys.reverse();
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
@@ -143,9 +149,9 @@ export class OverlayBatch<T> implements StateBatch<T> {
     }
   }
 
-  seal(): ChangeSet<T> {
+  seal(): ChangeSet<S> {
     this.#sealed = true;
-    const changes: ChangeSet<T> = { topic: this.#overlay.topic, partition: this.#overlay.partition, writes: this.#writes };
+    const changes: ChangeSet<S> = { topic: this.#overlay.topic, partition: this.#overlay.partition, writes: this.#writes };
     this.#overlay.pending.push(changes);
     return changes;
   }

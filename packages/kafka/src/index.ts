@@ -10,6 +10,7 @@ export {
   type KafkaPropertyProblem,
   type BrokerFile,
 } from './config.js';
+export { consumerDefaults, producerDefaults } from './client-defaults.js';
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
 export { KafkaSource, type KafkaSourceOptions } from './source.js';
 export { type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type Logger, type OutputBatch } from '@seda/core';
+import { producerDefaults } from './client-defaults.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** Options of {@link KafkaSink}. */
@@ -20,6 +21,17 @@ export interface KafkaSinkOptions {
   pollIntervalMs?: number;
   /** Connect timeout. Default 15 s. */
   connectTimeoutMs?: number;
+  /**
+   * Most messages produced and not yet reported delivered. node-rdkafka hands
+   * delivery reports to JS at most 100 per event-loop turn, so a busy process
+   * can produce faster than it hears back; past this bound (or
+   * `maxInFlightBytes`) a write completes only once reports caught up to 3/4
+   * of it, which holds the stage and the source back and keeps memory
+   * bounded. Default 20000.
+   */
+  maxInFlight?: number;
+  /** Most value bytes produced and not yet reported delivered; see `maxInFlight`. Default 32 MiB. */
+  maxInFlightBytes?: number;
 }
 
 /** A written batch waiting for its delivery reports. */
@@ -45,6 +57,11 @@ export class KafkaSink extends Writable {
   /** Written, undelivered batches per input partition, in write order. */
   readonly #pending = new Map<string, Pending[]>();
   #inFlight = 0;
+  #inFlightBytes = 0;
+  readonly #maxInFlight: number;
+  readonly #maxInFlightBytes: number;
+  /** The write waiting for delivery reports to bring `#inFlight` back under the bound. */
+  #roomWaiter: (() => void) | undefined;
   #reportWaiters: Array<() => void> = [];
   /** Waiters of {@link flush} for the last delivery report to reach JS. */
   #settledWaiters: Array<() => void> = [];
@@ -57,6 +74,8 @@ export class KafkaSink extends Writable {
     super({ objectMode: true, highWaterMark: 16, autoDestroy: false });
     this.#options = options;
     this.#log = options.log ?? silentLogger;
+    this.#maxInFlight = options.maxInFlight ?? 20_000;
+    this.#maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
     const idempotent = options.idempotent ?? true;
     const { global, topic } = splitKafkaProperties(options.kafka);
     this.producer = new Kafka.Producer(
@@ -64,8 +83,7 @@ export class KafkaSink extends Writable {
         'bootstrap.servers': options.brokers,
         dr_cb: true,
         'enable.idempotence': idempotent,
-        'linger.ms': 5,
-        'socket.keepalive.enable': true,
+        ...producerDefaults,
         ...global,
       },
       {
@@ -123,6 +141,7 @@ export class KafkaSink extends Writable {
       try {
         this.producer.produce(m.topic, m.partition ?? null, m.value, m.key, m.timestamp ?? null, entry, m.headers as never);
         this.#inFlight++;
+        this.#inFlightBytes += m.value?.length ?? 0;
       } catch (err) {
         if ((err as { code?: number }).code === ERR_QUEUE_FULL) {
           // librdkafka's queue is full: wait for deliveries to make room, then go on.
@@ -141,11 +160,18 @@ export class KafkaSink extends Writable {
         return;
       }
     }
-    callback();
+    if (this.#inFlight < this.#maxInFlight && this.#inFlightBytes < this.#maxInFlightBytes) callback();
+    else this.#roomWaiter = () => callback();
   }
 
   #onReport(err: Kafka.LibrdKafkaError | null | undefined, report: Kafka.DeliveryReport): void {
     this.#inFlight--;
+    this.#inFlightBytes -= report.size ?? 0;
+    if (this.#roomWaiter !== undefined && this.#inFlight * 4 <= this.#maxInFlight * 3 && this.#inFlightBytes * 4 <= this.#maxInFlightBytes * 3) {
+      const resume = this.#roomWaiter;
+      this.#roomWaiter = undefined;
+      resume();
+    }
     if (this.#reportWaiters.length > 0) {
       const waiters = this.#reportWaiters;
       this.#reportWaiters = [];

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type InputBatch, type Logger, type RawRecord } from '@seda/core';
+import { consumerDefaults } from './client-defaults.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
 import { startAboveLogStart } from './retention.js';
 import { tpKey, type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';
@@ -103,12 +104,7 @@ export class KafkaSource extends Readable {
         'enable.auto.commit': options.autoCommit === true,
         'enable.auto.offset.store': options.autoCommit === true,
         'partition.assignment.strategy': cooperative ? 'cooperative-sticky' : 'range,roundrobin',
-        'queued.max.messages.kbytes': 16384,
-        // librdkafka's default (1000 ms) idles a fast reader for up to a second each time its
-        // fetch queue fills: with it, consume tops out near queued.min.messages per second.
-        'fetch.queue.backoff.ms': 20,
-        'allow.auto.create.topics': false,
-        'socket.keepalive.enable': true,
+        ...consumerDefaults,
         ...global,
         rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
         offset_commit_cb: (err: Kafka.LibrdKafkaError | undefined) => this.#onCommitted(err),

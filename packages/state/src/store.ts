@@ -17,8 +17,11 @@ import {
 } from '@seda/core';
 import { markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
 import { CHANGELOG_KEY, OFFSET_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
+import { RecentValues } from './recent-values.js';
 import { syncWithChangelog, type RestoreProgress } from './restore.js';
 import { checkOwner, describePartition, partitionDir, partitionDirs, readOffsetOf, type StateOwner, type StoredPartition } from './layout.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** Options of {@link openStateStore}. */
 export interface StateStoreOptions {
@@ -52,6 +55,13 @@ export interface StateStoreOptions {
    * (a warm cache, reused if the partition comes back). Default 10 minutes.
    */
   warmRetentionMs?: number;
+  /**
+   * Committed values kept in memory (encoded; about this many recently
+   * written or read ones): reading a key this store wrote recently skips
+   * LevelDB, whose every get is a round trip to a worker thread. Default
+   * 100000; 0: none.
+   */
+  cacheEntries?: number;
 }
 
 
@@ -86,7 +96,7 @@ interface OpenPartition {
   readonly db: Promise<ClassicLevel<string, Buffer>>;
   /** This process's changelog epoch for the partition. */
   readonly epoch: string;
-  readonly overlay: PartitionOverlay<unknown>;
+  readonly overlay: PartitionOverlay<unknown, Buffer>;
   /** The last commit of this partition; the next waits for it, release waits for it. */
   writing: Promise<void>;
 }
@@ -118,8 +128,15 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
   /** Local copies of released partitions, deleted when their warm retention ends. */
   const expiries = new Map<string, NodeJS.Timeout>();
   let closed = false;
-  // Committed values are immutable once decoded: copies go through the codec.
-  const copy = (value: unknown): unknown => codec.decode(codec.encode(value));
+  /**
+   * Committed values by `<topic>\0<partition>\0<key>`. Only commits fill it, and a
+   * partition's entries leave with it (release), so it never holds a value older than LevelDB's.
+   */
+  const cache = new RecentValues(options.cacheEntries ?? 100_000);
+  const cachePrefix = (topic: string, partition: number): string => `${topic}\u0000${partition}\u0000`;
+  // Written values are kept encoded (what the commit writes); every read decodes a fresh copy.
+  const freeze = (value: unknown): Buffer => codec.encode(value) ?? EMPTY;
+  const thaw = (stored: Buffer): unknown => codec.decode(stored);
 
   let changelogInput: string | undefined;
   const part = (topic: string, partition: number): OpenPartition => {
@@ -155,11 +172,14 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     db.catch(() => {
       if (parts.get(k) === p) parts.delete(k);
     });
-    const overlay = new PartitionOverlay<unknown>(
+    const cached = cachePrefix(topic, partition);
+    const overlay = new PartitionOverlay<unknown, Buffer>(
       topic,
       partition,
       {
         get: async (key) => {
+          const hit = cache.get(cached + key);
+          if (hit !== undefined) return codec.decode(hit);
           const bytes = await (await db).get(STATE_PREFIX + key);
           return bytes === undefined ? undefined : codec.decode(bytes);
         },
@@ -169,7 +189,8 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
           for await (const [key, v] of (await db).iterator({ ...lower, ...upper })) yield [key.slice(STATE_PREFIX.length), codec.decode(v)] as [string, unknown];
         },
       },
-      copy,
+      freeze,
+      thaw,
     );
     p = { dir: pdir, db, epoch, overlay, writing: Promise.resolve() };
     parts.set(k, p);
@@ -189,6 +210,8 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     parts.delete(k);
     p.overlay.pending.splice(0);
     await closePartition(p);
+    // Its next owner may change it: nothing of it stays cached here.
+    cache.deletePrefix(cachePrefix(topic, partition));
     log.debug({ topic, partition }, 'partition state released');
     if (changelog !== undefined && !closed) {
       // The changelog holds the state: the local copy is only a warm cache now.
@@ -209,8 +232,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     },
     commit(topic, partition, changes, nextOffset) {
       const p = part(topic, partition);
+      const cached = cachePrefix(topic, partition);
       const o = p.overlay;
-      const cs = changes as ChangeSet<unknown> | undefined;
+      const cs = changes as ChangeSet<Buffer> | undefined;
       if (cs !== undefined && o.pending[0] !== cs) {
         try {
           o.shift(cs); // throws the ordering error
@@ -222,7 +246,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       if (cs !== undefined) {
         for (const [key, w] of cs.writes) {
           if (w === null) ops.push({ type: 'del', key: STATE_PREFIX + key });
-          else ops.push({ type: 'put', key: STATE_PREFIX + key, value: codec.encode(w.value) ?? Buffer.alloc(0) });
+          else ops.push({ type: 'put', key: STATE_PREFIX + key, value: w.value });
         }
       }
       ops.push({ type: 'put', key: OFFSET_KEY, value: Buffer.from(String(nextOffset)) });
@@ -242,6 +266,13 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
         }
         // State, offset (and changelog position) in ONE atomic write: after a crash all are there or none.
         await db.batch(ops, writeOptions);
+        // Committed now: the cache takes the writes in the same turn as the change set leaves the overlay.
+        for (const op of ops) {
+          if (!op.key.startsWith(STATE_PREFIX)) continue;
+          const k = cached + op.key.slice(STATE_PREFIX.length);
+          if (op.type === 'put') cache.set(k, op.value);
+          else cache.delete(k);
+        }
         if (cs !== undefined) o.shift(cs);
       });
       p.writing = write.catch(() => {});

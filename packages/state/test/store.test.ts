@@ -156,4 +156,40 @@ describe('LevelDB state store', () => {
     expect(err?.message).to.contain(pdir);
     await reopened.close();
   });
+
+  describe('read cache of committed writes', () => {
+    for (const cacheEntries of [2, 100_000]) {
+      it(`reads what the last commit wrote, deleted or dropped, with room for ${cacheEntries} entries`, async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'seda-state-cache-'));
+        const store = await openStateStore({ dir, cacheEntries });
+        const read = async (key: string, partition = 0): Promise<unknown> => store.begin('t', partition).get(key);
+        const commit = async (partition: number, offset: number, write: (b: ReturnType<LevelStateStore['begin']>) => void): Promise<void> => {
+          const b = store.begin('t', partition);
+          write(b);
+          await store.commit('t', partition, b.seal(), offset);
+        };
+        await commit(0, 1, (b) => ['a', 'b', 'c'].forEach((k, i) => b.put(k, { v: i })));
+        await commit(0, 2, (b) => {
+          b.put('a', { v: 10 });
+          b.del('b');
+        });
+        await commit(1, 1, (b) => b.put('a', { v: 'other partition' }));
+        expect(await read('a')).to.deep.equal({ v: 10 });
+        expect(await read('b')).to.equal(undefined);
+        expect(await read('c')).to.deep.equal({ v: 2 });
+        expect(await read('a', 1)).to.deep.equal({ v: 'other partition' });
+        // A value read from the cache is a copy: changing it changes nothing stored.
+        ((await read('a')) as { v: number }).v = 99;
+        expect(await read('a')).to.deep.equal({ v: 10 });
+        await store.dropPartition('t', 0);
+        expect(await read('a')).to.equal(undefined);
+        expect(await read('c')).to.equal(undefined);
+        expect(await read('a', 1)).to.deep.equal({ v: 'other partition' });
+        await store.close();
+        const reopened = await openStateStore({ dir, cacheEntries });
+        expect(await reopened.begin('t', 1).get('a')).to.deep.equal({ v: 'other partition' });
+        await reopened.close();
+      });
+    }
+  });
 });
