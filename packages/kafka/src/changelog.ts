@@ -183,8 +183,9 @@ export class KafkaChangelog {
     let idle = 0;
     try {
       while (next < to) {
+        // Never ask for more than the range still holds: consume(n) waits (per message) for the n-th.
         const messages = await new Promise<Kafka.Message[]>((resolve, reject) =>
-          c.consume(batch, (err, m) => (err ? reject(err) : resolve(m ?? []))),
+          c.consume(Math.min(batch, to - next), (err, m) => (err ? reject(err) : resolve(m ?? []))),
         );
         const records: ReadChangelogMessage[] = [];
         for (const m of messages) {
