@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { groupLag } from '@seda/kafka';
-import { createTestTopic, testBroker } from './support/broker.js';
+import { groupLag, openChangelog } from '@seda/kafka';
+import { createTestTopic, testBroker, uniqueTopic } from './support/broker.js';
 import { runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
 import { compare, groundTruth, readings, storedWindows } from './support/readings.js';
 import { produceRaw } from './support/topic-io.js';
@@ -175,5 +175,44 @@ describe('state follows its partitions through the changelog (real processes, se
     expect((await restarted.exited(30_000)).code).to.equal(0);
     const mismatches = compare(await storedWindows(dir, input, 2), groundTruth(rows));
     expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([]);
+  });
+});
+
+describe('the changelog client', function () {
+  this.timeout(60_000);
+
+  /** librdkafka instances alive in this process: each runs one `rdk:main` thread. */
+  function librdkafkaInstances(): number {
+    return readdirSync('/proc/self/task').filter((t) => {
+      try {
+        return readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'rdk:main';
+      } catch {
+        return false; // the thread ended while we listed
+      }
+    }).length;
+  }
+
+  it('serves overlapping reads of different partitions (an owner restoring while a standby warms) and leaves no client behind', async () => {
+    const input = uniqueTopic('cl-client-in');
+    const before = librdkafkaInstances();
+    const changelog = await openChangelog({ brokers: testBroker().bootstrap, topic: `${input}-changelog`, partitions: 4 });
+    const rec = (p: number, i: number): { key: Buffer; value: Buffer; epoch: string } => ({ key: Buffer.from(`k${p}-${i}`), value: Buffer.from(String(i)), epoch: 'e1' });
+    await changelog.append(0, Array.from({ length: 3000 }, (_, i) => rec(0, i)));
+    await changelog.append(1, Array.from({ length: 2000 }, (_, i) => rec(1, i)));
+    // Several first uses at once (as partitions assigned together each ask for their watermarks).
+    const marks = await Promise.all([0, 1, 2, 3, 0, 1, 2, 3].map((p) => changelog.watermarks(p)));
+    expect(marks.map((m) => m.high)).to.deep.equal([3000, 2000, 0, 0, 3000, 2000, 0, 0]);
+    const seen: Record<number, string[]> = { 0: [], 1: [] };
+    const reader = (p: number) => (records: Array<{ key: Buffer }>) => {
+      seen[p].push(...records.map((r) => r.key.toString()));
+      // Yield while handling a chunk, as a restore's LevelDB write does.
+      return new Promise<void>((resolve) => setImmediate(resolve));
+    };
+    await Promise.all([changelog.read(0, 0, 3000, reader(0)), changelog.read(1, 500, 2000, reader(1))]);
+    expect(seen[0]).to.deep.equal(Array.from({ length: 3000 }, (_, i) => `k0-${i}`));
+    expect(seen[1]).to.deep.equal(Array.from({ length: 1500 }, (_, i) => `k1-${i + 500}`));
+    expect(librdkafkaInstances() - before, 'one producer and one reader').to.equal(2);
+    await changelog.close();
+    await waitFor(() => librdkafkaInstances() === before, 10_000, 'every changelog client to be destroyed');
   });
 });

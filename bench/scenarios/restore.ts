@@ -50,6 +50,7 @@ try {
         for (let i = from; i < to; i++) b.put(`meter${p}-${i}`, { count: i % 97, sum: (i % 1013) / 4, last: 1767225600000 + i });
         await writer.commit(topic, p, b.seal(), to);
         written += to - from;
+        if (written % 100_000 < to - from) process.stderr.write(`written ${written}/${entries}\n`);
       }
     }),
   );
@@ -62,7 +63,10 @@ try {
   const reader = await openStateStore({ dir: readerDir, changelog, onRestoreProgress: (pr) => pr.done && (records += pr.read) });
   const restoreStarted = Date.now();
   // Partitions restore one after another, as an instance restores what it was assigned.
-  for (let p = 0; p < partitions; p++) await reader.storedOffset(topic, p);
+  for (let p = 0; p < partitions; p++) {
+    await reader.storedOffset(topic, p);
+    process.stderr.write(`restored partition ${p + 1}/${partitions} (${records} changelog records)\n`);
+  }
   const restoreMs = Date.now() - restoreStarted;
   const stored = await reader.partitions();
   const keys = stored.reduce((n, s) => n + s.keys, 0);

@@ -59,7 +59,10 @@ export class KafkaChangelog {
   readonly #options: ChangelogOptions;
   readonly #log: Logger;
   readonly #producer: Kafka.Producer;
-  #reader: Kafka.KafkaConsumer | undefined;
+  /** The one reader, shared: created once even when several callers ask at the same time. */
+  #reader: Promise<Kafka.KafkaConsumer> | undefined;
+  /** Reads take the reader's assignment in turn (an owner's restore and a standby round may overlap). */
+  #reading: Promise<void> = Promise.resolve();
   #queueWaiters: Array<() => void> = [];
 
   /** @internal Use {@link openChangelog}. */
@@ -142,8 +145,14 @@ export class KafkaChangelog {
     });
   }
 
-  async #consumer(): Promise<Kafka.KafkaConsumer> {
-    if (this.#reader !== undefined) return this.#reader;
+  #consumer(): Promise<Kafka.KafkaConsumer> {
+    this.#reader ??= this.#connectReader();
+    // A reader that failed to connect is forgotten, so the next call tries again.
+    this.#reader.catch(() => (this.#reader = undefined));
+    return this.#reader;
+  }
+
+  async #connectReader(): Promise<Kafka.KafkaConsumer> {
     const { global, topic } = splitKafkaProperties(this.#options.kafka);
     const c = new Kafka.KafkaConsumer(
       {
@@ -158,7 +167,6 @@ export class KafkaChangelog {
     await new Promise<void>((resolve, reject) =>
       c.connect({ timeout: 15_000 }, (err) => (err ? reject(new SedaError('SEDA_KAFKA_CONNECT', `cannot read changelog "${this.topic}": ${err.message}`, { cause: err, canRetry: true })) : resolve())),
     );
-    this.#reader = c;
     return c;
   }
 
@@ -172,9 +180,15 @@ export class KafkaChangelog {
     );
   }
 
-  /** Reads `[from, to)` of a partition in order, in chunks. */
+  /** Reads `[from, to)` of a partition in order, in chunks. Concurrent reads are served one after another. */
   async read(partition: number, from: number, to: number, onRecords: (records: ReadChangelogMessage[]) => Promise<void>): Promise<void> {
     if (from >= to) return;
+    const turn = this.#reading.then(() => this.#readExclusive(partition, from, to, onRecords));
+    this.#reading = turn.catch(() => {});
+    return turn;
+  }
+
+  async #readExclusive(partition: number, from: number, to: number, onRecords: (records: ReadChangelogMessage[]) => Promise<void>): Promise<void> {
     const c = await this.#consumer();
     c.assign([{ topic: this.topic, partition, offset: from }]);
     c.setDefaultConsumeTimeout(1000);
@@ -220,7 +234,8 @@ export class KafkaChangelog {
         resolve();
       });
     });
-    const r = this.#reader;
+    await this.#reading;
+    const r = await this.#reader?.catch(() => undefined);
     this.#reader = undefined;
     if (r !== undefined) {
       await new Promise<void>((resolve) => {
