@@ -7,13 +7,17 @@ import type { StateBatch, StateStore, WindowStore } from './state.js';
 /** What the context needs of the transform that owns it. */
 export interface ContextHost {
   readonly stageName: string;
-  /** Encodes and appends one emission of the record being processed. */
-  emitOutput(output: string, message: Emission): void;
-  /** The window store, or an error if the stage has none. */
-  windows(): WindowStore;
+  /** Encodes and appends one emission of the record `ctx` is processing. */
+  emitOutput(ctx: Context, output: string, message: Emission): void;
+  /** The error for a stage that uses windows without declaring them. */
+  noWindows(): Error;
 }
 
-/** The `ctx` handed to `process`; one per transform, rebound per record. */
+/**
+ * The `ctx` handed to `process`; one per input partition of a transform (so
+ * batches of different partitions can be processed at the same time),
+ * rebound per batch and per record.
+ */
 export class Context implements StageContext {
   out: OutputBatch | undefined;
   stateBatch: StateBatch | undefined;
@@ -27,6 +31,8 @@ export class Context implements StageContext {
   inWindow = false;
   topic = '';
   partition = -1;
+  /** This partition's window engine, when the stage declares windows. */
+  windowStore: WindowStore | undefined;
   readonly #t: ContextHost;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -41,7 +47,7 @@ export class Context implements StageContext {
   }
 
   emit(output: string, message: Emission): void {
-    this.#t.emitOutput(output, message);
+    this.#t.emitOutput(this, output, message);
   }
 
   get state(): StateStore {
@@ -52,7 +58,8 @@ export class Context implements StageContext {
   }
 
   get windows(): WindowStore {
-    return this.#t.windows();
+    if (this.windowStore === undefined) throw this.#t.noWindows();
+    return this.windowStore;
   }
 
   get offset(): number {

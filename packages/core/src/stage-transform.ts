@@ -6,8 +6,8 @@ import { silentLogger } from './logger.js';
 import { resolveOptions } from './options.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
 import type { DeliveryMode, Emission, StageContext, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
-import { Context } from './stage-context.js';
-import type { WindowResult, WindowStore } from './state.js';
+import { Context, type ContextHost } from './stage-context.js';
+import type { WindowResult } from './state.js';
 import { createWindows, type WindowsEngine } from './windows.js';
 
 export { deadLetterHeaders } from './dead-letter.js';
@@ -55,11 +55,22 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
+/** What one input partition's batches are processed with; a partition has at most one batch in flight. */
+interface Lane {
+  readonly ctx: Context;
+  readonly dedupe: LineageDedupe | undefined;
+  readonly windows: WindowsEngine | undefined;
+  busy: boolean;
+}
+
 /**
  * Runs a {@link StageDefinition} over batches. Sync `process` functions run
  * in a plain loop with no per-record promise; the first thenable switches
- * the rest of the batch to an awaited path, so records of a partition are
- * always processed, and emitted, in order.
+ * the rest of the batch to an awaited path. Batches of one partition are
+ * processed one after another, so its records are processed, and emitted,
+ * in order; while a batch awaits, batches of up to `concurrency - 1` other
+ * partitions are taken and processed meanwhile. Output batches leave as they
+ * finish (in order per partition, in any order across partitions).
  *
  * Every output and dead letter carries a lineage header
  * (`<group>/<topic>:<partition>:<offset>:<index>`, see lineage.ts). In
@@ -67,20 +78,29 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * stored for its stream is skipped, and the positions that moved are written
  * with the batch's state.
  */
-export class StageTransform extends Transform {
+export class StageTransform extends Transform implements ContextHost {
   readonly #info: StageInfo;
   readonly #def: StageDefinition;
   readonly #outputs = new Map<string, ResolvedOutput>();
   readonly #dlqTopic: string;
   readonly #state: StageInstanceOptions['state'];
-  readonly #windows: WindowsEngine | undefined;
   readonly #retryPolicy: Required<NonNullable<StageInstanceOptions['retry']>>;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #counters: StageCounters;
-  readonly #ctx: Context;
   readonly #group: string;
   readonly #dlqPartitions: number;
-  readonly #dedupe: LineageDedupe | undefined;
+  readonly #exactlyOnce: boolean;
+  readonly #log: StageInstanceOptions['log'];
+  readonly #now: () => number;
+  readonly #options: { readonly [name: string]: unknown };
+  readonly #concurrency: number;
+  readonly #lanes = new Map<string, Lane>();
+  /** Batches being processed asynchronously. */
+  #inFlight = 0;
+  /** What to do once a batch in flight finishes: take the next batch, or process the one parked for its busy partition. */
+  #resume: (() => void) | undefined;
+  /** The end of input, waiting for the batches in flight. */
+  #flushed: (() => void) | undefined;
 
   constructor(info: StageInfo, def: StageDefinition, options: StageInstanceOptions) {
     super({ objectMode: true, readableHighWaterMark: 8, writableHighWaterMark: 8 });
@@ -109,26 +129,23 @@ export class StageTransform extends Transform {
     if (mode === 'exactly-once' && options.state === undefined) {
       throw new SedaError('SEDA_STAGE_NO_STATE', `stage "${info.name}" runs exactly-once, which keeps what it applied with state, but no state store was given to run it`);
     }
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new SedaError('SEDA_OPTIONS_INVALID', `stage "${info.name}": concurrency must be a whole number of partitions, 1 or more (got ${String(concurrency)})`);
+    }
+    this.#concurrency = concurrency;
     this.#dlqPartitions = partitions[this.#dlqTopic] ?? 0;
     this.#group = options.group ?? info.name;
-    this.#dedupe = mode === 'exactly-once' ? new LineageDedupe() : undefined;
+    this.#exactlyOnce = mode === 'exactly-once';
     this.#state = options.state;
     this.#retryPolicy = { ...info.retry, ...options.retry };
     this.#sleep = options.sleep ?? defaultSleep;
     this.#counters = options.counters ?? { recordsIn: 0, recordsOut: {}, deadLetters: 0, retries: 0, lateDropped: 0, duplicatesSkipped: 0, unlineaged: 0 };
     for (const name of this.#outputs.keys()) this.#counters.recordsOut[name] ??= 0;
+    this.#log = options.log;
+    this.#now = options.now ?? Date.now;
     // Options are resolved (parsed, checked, defaulted) once, here, never per record.
-    this.#ctx = new Context(this, options.log ?? silentLogger, options.now ?? Date.now, resolveOptions(info.options, options.options, info.name));
-    // Windows close inside aggregate(), so a result is emitted by the record that closed it.
-    const windows = info.state?.windows;
-    this.#windows = windows
-      ? createWindows(windows, {
-          onResult: (w) => this.#onWindow(w),
-          onLateDropped: () => {
-            this.#counters.lateDropped++;
-          },
-        })
-      : undefined;
+    this.#options = resolveOptions(info.options, options.options, info.name);
   }
 
   /** Counters of this instance. */
@@ -136,7 +153,82 @@ export class StageTransform extends Transform {
     return this.#counters;
   }
 
-  override _transform(batch: InputBatch, _encoding: BufferEncoding, callback: TransformCallback): void {
+  #lane(topic: string, partition: number): Lane {
+    const k = `${topic}\u0000${partition}`;
+    let lane = this.#lanes.get(k);
+    if (lane !== undefined) return lane;
+    const ctx = new Context(this, this.#log ?? silentLogger, this.#now, this.#options);
+    const spec = this.#info.state?.windows;
+    // Windows close inside aggregate(), so a result is emitted by the record that closed it.
+    const windows = spec
+      ? createWindows(spec, {
+          onResult: (w) => this.#onWindow(ctx, w),
+          onLateDropped: () => {
+            this.#counters.lateDropped++;
+          },
+        })
+      : undefined;
+    ctx.windowStore = windows;
+    lane = { ctx, dedupe: this.#exactlyOnce ? new LineageDedupe() : undefined, windows, busy: false };
+    this.#lanes.set(k, lane);
+    return lane;
+  }
+
+  override _transform(batch: InputBatch, encoding: BufferEncoding, callback: TransformCallback): void {
+    const lane = this.#lane(batch.topic, batch.partition);
+    if (lane.busy) {
+      // Its partition's previous batch is still in flight: this one waits for it (and holds the input).
+      this.#resume = () => this._transform(batch, encoding, callback);
+      return;
+    }
+    let result: OutputBatch | Promise<OutputBatch>;
+    try {
+      result = this.#start(lane, batch);
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      callback(null, result);
+      return;
+    }
+    lane.busy = true;
+    this.#inFlight++;
+    result.then(
+      (out) => {
+        lane.busy = false;
+        this.#inFlight--;
+        if (!this.destroyed) this.push(out);
+        this.#wake();
+      },
+      (err: unknown) => {
+        lane.busy = false;
+        this.#inFlight--;
+        this.destroy(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+    if (this.#inFlight < this.#concurrency) callback();
+    else this.#resume = () => callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.#inFlight === 0) callback();
+    else this.#flushed = () => callback();
+  }
+
+  #wake(): void {
+    const resume = this.#resume;
+    this.#resume = undefined;
+    resume?.();
+    if (this.#inFlight === 0 && this.#flushed !== undefined) {
+      const flushed = this.#flushed;
+      this.#flushed = undefined;
+      flushed();
+    }
+  }
+
+  /** Processes a batch: its output batch, or a promise of it once a record needed one. */
+  #start(lane: Lane, batch: InputBatch): OutputBatch | Promise<OutputBatch> {
     const out: OutputBatch = {
       topic: batch.topic,
       partition: batch.partition,
@@ -145,7 +237,7 @@ export class StageTransform extends Transform {
       messages: [],
       deadLetters: 0,
     };
-    const ctx = this.#ctx;
+    const ctx = lane.ctx;
     ctx.out = out;
     ctx.partition = batch.partition;
     ctx.topic = batch.topic;
@@ -153,44 +245,36 @@ export class StageTransform extends Transform {
     if (this.#state !== undefined) {
       const stateBatch = this.#state.begin(batch.topic, batch.partition);
       ctx.stateBatch = stateBatch;
-      this.#windows?.bind(stateBatch, batch.partition);
+      lane.windows?.bind(stateBatch, batch.partition);
     }
-    this.#dedupe?.begin();
+    lane.dedupe?.begin();
     this.#counters.recordsIn += batch.records.length;
-    let pending: Promise<void> | undefined;
-    try {
-      pending = this.#run(batch.records, out, 0);
-    } catch (err) {
-      callback(err as Error);
-      return;
-    }
-    if (pending === undefined) this.#finish(out, callback);
-    else pending.then(() => this.#finish(out, callback), (err: unknown) => callback(err as Error));
+    const pending = this.#run(lane, batch.records, out, 0);
+    return pending === undefined ? this.#finish(lane, out) : pending.then(() => this.#finish(lane, out));
   }
 
-  #finish(out: OutputBatch, callback: TransformCallback): void {
-    const ctx = this.#ctx;
+  #finish(lane: Lane, out: OutputBatch): OutputBatch {
+    const ctx = lane.ctx;
     if (ctx.stateBatch !== undefined) {
       // Positions go into the same change set as the state they stand for.
-      this.#dedupe?.flush(ctx.stateBatch);
+      lane.dedupe?.flush(ctx.stateBatch);
       out.state = ctx.stateBatch.seal();
       ctx.stateBatch = undefined;
     }
     ctx.out = undefined;
     ctx.raw = undefined;
-    callback(null, out);
+    return out;
   }
 
   /** Processes records from index `from`; returns a promise only once a record needed one. */
-  #run(records: RawRecord[], out: OutputBatch, from: number): Promise<void> | undefined {
+  #run(lane: Lane, records: RawRecord[], out: OutputBatch, from: number): Promise<void> | undefined {
     const def = this.#def;
-    const ctx = this.#ctx;
-    const dedupe = this.#dedupe;
+    const { ctx, dedupe } = lane;
     for (let i = from; i < records.length; i++) {
       const raw = records[i];
       if (dedupe !== undefined) {
         const verdict = dedupe.check(raw.headers);
-        if (verdict === Verdict.Load) return dedupe.load(ctx.stateBatch!).then(() => this.#run(records, out, i));
+        if (verdict === Verdict.Load) return dedupe.load(ctx.stateBatch!).then(() => this.#run(lane, records, out, i));
         if (verdict === Verdict.Duplicate) {
           this.#counters.duplicatesSkipped++;
           continue;
@@ -199,7 +283,7 @@ export class StageTransform extends Transform {
       }
       ctx.raw = raw;
       ctx.mark = out.messages.length;
-      const record = this.#decode(raw, out);
+      const record = this.#decode(ctx, raw, out);
       if (record === undefined) continue;
       const savepoint = ctx.stateBatch?.savepoint() ?? 0;
       const mark = ctx.mark;
@@ -207,19 +291,19 @@ export class StageTransform extends Transform {
       try {
         result = def.process(record, ctx);
       } catch (err) {
-        return this.#retry(raw, record, out, err, savepoint, mark).then(() => this.#run(records, out, i + 1));
+        return this.#retry(lane, raw, record, out, err, savepoint, mark).then(() => this.#run(lane, records, out, i + 1));
       }
       if (isThenable(result)) {
         return Promise.resolve(result).then(
-          () => this.#run(records, out, i + 1),
-          (err: unknown) => this.#retry(raw, record, out, err, savepoint, mark).then(() => this.#run(records, out, i + 1)),
+          () => this.#run(lane, records, out, i + 1),
+          (err: unknown) => this.#retry(lane, raw, record, out, err, savepoint, mark).then(() => this.#run(lane, records, out, i + 1)),
         );
       }
     }
     return undefined;
   }
 
-  #decode(raw: RawRecord, out: OutputBatch): SedaRecord | undefined {
+  #decode(ctx: Context, raw: RawRecord, out: OutputBatch): SedaRecord | undefined {
     const input = this.#info.input;
     try {
       return {
@@ -232,14 +316,14 @@ export class StageTransform extends Transform {
         headers: headerMap(raw.headers),
       };
     } catch (err) {
-      this.#deadLetter(raw, out, new SedaError('SEDA_CODEC_DECODE', `cannot decode record: ${(err as Error).message}`, { cause: err }));
+      this.#deadLetter(ctx, raw, out, new SedaError('SEDA_CODEC_DECODE', `cannot decode record: ${(err as Error).message}`, { cause: err }));
       return undefined;
     }
   }
 
-  async #retry(raw: RawRecord, record: SedaRecord, out: OutputBatch, first: unknown, savepoint: number, mark: number): Promise<void> {
+  async #retry(lane: Lane, raw: RawRecord, record: SedaRecord, out: OutputBatch, first: unknown, savepoint: number, mark: number): Promise<void> {
     const { attempts, backoffMs, maxBackoffMs } = this.#retryPolicy;
-    const ctx = this.#ctx;
+    const ctx = lane.ctx;
     let err = first;
     for (let attempt = 1; ; attempt++) {
       // A failed attempt leaves no trace: neither its outputs nor its state writes.
@@ -247,7 +331,7 @@ export class StageTransform extends Transform {
       ctx.stateBatch?.rollback(savepoint);
       const retriable = !(err instanceof SedaError) || err.canRetry;
       if (!retriable || attempt >= attempts) {
-        this.#deadLetter(raw, out, err);
+        this.#deadLetter(ctx, raw, out, err);
         return;
       }
       this.#counters.retries++;
@@ -263,9 +347,8 @@ export class StageTransform extends Transform {
     }
   }
 
-  #deadLetter(raw: RawRecord, out: OutputBatch, err: unknown): void {
+  #deadLetter(ctx: Context, raw: RawRecord, out: OutputBatch, err: unknown): void {
     const e = err instanceof Error ? err : new Error(String(err));
-    const ctx = this.#ctx;
     const lineage = `${ctx.lineagePrefix}${raw.offset}:${out.messages.length - ctx.mark}`;
     const msg: OutgoingMessage = { topic: this.#dlqTopic, key: raw.key, value: raw.value, headers: deadLetterHeaderList(this.#info.name, raw, e, lineage) };
     if (raw.key === null || raw.key === undefined) {
@@ -278,11 +361,10 @@ export class StageTransform extends Transform {
     ctx.log.warn({ offset: raw.offset, code: errorCode(e), err: e.message }, 'record sent to dead-letter topic');
   }
 
-  #onWindow(w: WindowResult): void {
+  #onWindow(ctx: Context, w: WindowResult): void {
     const onWindow = this.#def.onWindow;
     if (onWindow === undefined) return;
     // A window result is not an emission of the record that closed it: it inherits no key.
-    const ctx = this.#ctx;
     ctx.inWindow = true;
     try {
       onWindow(w, ctx);
@@ -292,7 +374,7 @@ export class StageTransform extends Transform {
   }
 
   /** Encodes and appends one emission, with its lineage; called by the context. */
-  emitOutput(output: string, message: Emission): void {
+  emitOutput(ctx: Context, output: string, message: Emission): void {
     const target = this.#outputs.get(output);
     if (target === undefined) {
       throw new SedaError(
@@ -300,7 +382,6 @@ export class StageTransform extends Transform {
         `stage "${this.#info.name}" emitted to unknown output "${output}"; declare it in "outputs" (known: ${[...this.#outputs.keys()].join(', ') || 'none'})`,
       );
     }
-    const ctx = this.#ctx;
     const out = ctx.out;
     if (out === undefined) throw new SedaError('SEDA_STAGE_PROCESS', 'ctx.emit() was called outside process()');
     const raw = ctx.raw;
@@ -320,12 +401,9 @@ export class StageTransform extends Transform {
     this.#counters.recordsOut[output]++;
   }
 
-  /** The window store bound to the current batch, or an error if the stage has none. */
-  windows(): WindowStore {
-    if (this.#windows === undefined) {
-      throw new SedaError('SEDA_STAGE_NO_STATE', `stage "${this.#info.name}" uses ctx.windows but declares no "state.windows"`);
-    }
-    return this.#windows;
+  /** The error for a stage that uses ctx.windows without declaring windows. */
+  noWindows(): Error {
+    return new SedaError('SEDA_STAGE_NO_STATE', `stage "${this.#info.name}" uses ctx.windows but declares no "state.windows"`);
   }
 
   get stageName(): string {

@@ -143,6 +143,12 @@ export interface StageInstanceOptions {
   partitions?: { [topic: string]: number };
   /** Values of the stage's declared options (typed, or strings to parse); resolved once with the defaults. */
   options?: { readonly [name: string]: unknown };
+  /**
+   * How many input partitions' batches may be processed at the same time
+   * while an async `process` awaits (records of one partition always in
+   * order). 1 by default: one batch at a time.
+   */
+  concurrency?: number;
 }
 
 /** Counts a stage instance keeps; read by the runtime's metrics. */

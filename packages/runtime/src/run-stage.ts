@@ -53,6 +53,11 @@ export interface RunOptions {
   commitEveryRecords?: number;
   /** Max records per consumed batch. Default 1000. */
   batchSize?: number;
+  /**
+   * How many partitions' batches an async `process` may work on at once
+   * (records of one partition stay in order). Default 4.
+   */
+  concurrency?: number;
   assignmentStrategy?: 'eager' | 'cooperative-sticky';
   /** How long a revoke waits for in-flight records of the revoked partitions. Default 10 s. */
   revokeTimeoutMs?: number;
@@ -374,6 +379,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     state,
     log,
     retry: options.retry,
+    concurrency: options.concurrency ?? 4,
     counters,
     group,
     mode,

@@ -184,6 +184,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     dlqTopic: cfg.dlqTopic,
     commitIntervalMs: cfg.commitIntervalMs,
     batchSize: cfg.batchSize,
+    concurrency: cfg.concurrency,
     revokeTimeoutMs: cfg.revokeTimeoutMs,
     shutdownTimeoutMs: cfg.shutdownTimeoutMs,
     connect: { attempts: cfg.connectAttempts, backoffMs: cfg.connectBackoffMs, timeoutMs: cfg.connectTimeoutMs },
