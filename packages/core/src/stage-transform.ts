@@ -256,6 +256,7 @@ export class StageTransform extends Transform implements ContextHost {
   #finish(lane: Lane, out: OutputBatch): OutputBatch {
     const ctx = lane.ctx;
     if (ctx.stateBatch !== undefined) {
+      lane.windows?.flush();
       // Positions go into the same change set as the state they stand for.
       lane.dedupe?.flush(ctx.stateBatch);
       out.state = ctx.stateBatch.seal();
@@ -286,6 +287,7 @@ export class StageTransform extends Transform implements ContextHost {
       const record = this.#decode(ctx, raw, out);
       if (record === undefined) continue;
       const savepoint = ctx.stateBatch?.savepoint() ?? 0;
+      lane.windows?.savepoint();
       const mark = ctx.mark;
       let result: void | Promise<void>;
       try {
@@ -329,6 +331,7 @@ export class StageTransform extends Transform implements ContextHost {
       // A failed attempt leaves no trace: neither its outputs nor its state writes.
       out.messages.length = mark;
       ctx.stateBatch?.rollback(savepoint);
+      lane.windows?.rollback();
       const retriable = !(err instanceof SedaError) || err.canRetry;
       if (!retriable || attempt >= attempts) {
         this.#deadLetter(ctx, raw, out, err);

@@ -21,8 +21,10 @@ import type { StateStore, WindowResult, WindowSpec, WindowStore } from './state.
  * result (and its lineage) to the same input record. Closed windows leave
  * state the same way, once the watermark passes end + retention. Keeping the
  * smallest open and closed ends next to the watermark makes the common case
- * (nothing to close or expire) cost nothing beyond the watermark read every
- * record needs anyway.
+ * (nothing to close or expire) cost nothing beyond the watermark. The engine
+ * reads `\0wm` once per batch and writes it once, when the batch ends
+ * (`flush`); a record whose processing is retried rolls it back with the
+ * batch's state (`savepoint`, `rollback`).
  */
 
 const DIGITS = 15;
@@ -62,6 +64,12 @@ export interface WindowsHooks {
 export interface WindowsEngine<A = unknown> extends WindowStore<A> {
   /** Binds the engine to the state of the batch in progress. */
   bind(state: StateStore, partition: number): void;
+  /** Remembers the watermark as it is before a record, to return to it if the record's processing fails. */
+  savepoint(): void;
+  /** Returns to the last savepoint (the batch's state is rolled back alongside). */
+  rollback(): void;
+  /** Writes the watermark into the batch's state, if it moved; call before the batch is sealed. */
+  flush(): void;
   /**
    * Emits every window whose end + grace is at or before the watermark, and
    * deletes windows past retention. `aggregate` already does this whenever
@@ -108,6 +116,12 @@ export function windowStarts(ts: number, sizeMs: number, advanceMs: number): num
 export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks): WindowsEngine<A> {
   const p = resolveWindowSpec(spec);
   let state: StateStore | undefined;
+  /** The batch's watermark, read once per batch; `dirty` when it moved since. */
+  let meta: Meta | undefined;
+  let dirty = false;
+  /** The watermark at the last savepoint (undefined: not read yet then). */
+  let saved: Meta | undefined;
+  let savedDirty = false;
 
   const bound = (): StateStore => {
     if (state === undefined) throw new SedaError('SEDA_STAGE_NO_STATE', 'ctx.windows used outside a batch');
@@ -126,6 +140,9 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
     for await (const [k] of s.range({ prefix: index, limit: 1 })) return Number(k.slice(index.length, index.length + DIGITS));
     return null;
   };
+  /** The batch's watermark: read from state once, then kept (and changed) here until `flush`. */
+  const current = async (s: StateStore): Promise<Meta> => (meta ??= await readMeta(s));
+
   /** Whether windows are due to close, or to leave state, at watermark `wm`. */
   const isDue = (m: Meta, wm: number): boolean => (m.next !== null && m.next + p.graceMs <= wm) || (m.exp !== null && m.exp + p.retentionMs <= wm);
 
@@ -167,6 +184,26 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
   return {
     bind(s: StateStore): void {
       state = s;
+      meta = undefined;
+      dirty = false;
+      saved = undefined;
+      savedDirty = false;
+    },
+
+    savepoint(): void {
+      saved = meta === undefined ? undefined : { wm: meta.wm, next: meta.next, exp: meta.exp };
+      savedDirty = dirty;
+    },
+
+    rollback(): void {
+      meta = saved === undefined ? undefined : { wm: saved.wm, next: saved.next, exp: saved.exp };
+      dirty = savedDirty;
+    },
+
+    flush(): void {
+      if (!dirty || meta === undefined) return;
+      bound().put(WM, { wm: meta.wm, next: meta.next, exp: meta.exp });
+      dirty = false;
     },
 
     async aggregate(key: string, timestamp: number, fold: (acc: A | undefined) => A): Promise<boolean> {
@@ -174,9 +211,9 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       if (!Number.isFinite(timestamp)) {
         throw new SedaError('SEDA_STAGE_PROCESS', `windows: event time of key "${key}" is not a number (${String(timestamp)})`);
       }
-      const meta = await readMeta(s);
-      const wm = meta.wm;
-      const m: Meta = { wm, next: meta.next, exp: meta.exp };
+      const m = await current(s);
+      const wm = m.wm;
+      const { next, exp } = m;
       let accepted = false;
       for (const start of windowStarts(timestamp, p.sizeMs, p.advanceMs)) {
         const end = start + p.sizeMs;
@@ -206,17 +243,16 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       // This record moved the watermark past the end + grace of the oldest open window (or the
       // retention of the oldest closed one): it closes (or expires) them, all that are due.
       if (isDue(m, m.wm)) await close(s, m.wm, m);
-      if (m.wm !== meta.wm || m.next !== meta.next || m.exp !== meta.exp) s.put(WM, m);
+      if (m.wm !== wm || m.next !== next || m.exp !== exp) dirty = true;
       return true;
     },
 
     async closeDue(): Promise<void> {
       const s = bound();
-      const meta = await readMeta(s);
-      if (meta.wm === Number.NEGATIVE_INFINITY || !isDue(meta, meta.wm)) return;
-      const m: Meta = { ...meta };
-      await close(s, meta.wm, m);
-      s.put(WM, m);
+      const m = await current(s);
+      if (m.wm === Number.NEGATIVE_INFINITY || !isDue(m, m.wm)) return;
+      await close(s, m.wm, m);
+      dirty = true;
     },
 
     async get(key: string, windowStart: number): Promise<A | undefined> {

@@ -154,4 +154,51 @@ describe('stage transform', () => {
     await t.send({ key: 'm1', value: 0, timestamp: h + 6 * 60_000 });
     expect(t.outputs('avg').map((o) => [o.key, o.value])).to.deep.equal([['m1', { start: 0, n: 2 }]]);
   });
+
+  it('a record that closed windows and then failed closes them again on retry: each result once, by that record, the record counted once', async () => {
+    let attempt = 0;
+    const stage = defineStage({
+      name: 'hourly-flaky',
+      input: { topic: 'in' },
+      outputs: { avg: { topic: 'avg' } },
+      // Hopping: a record belongs to two windows, so a failure can come between its two folds.
+      state: { windows: { size: '1h', advance: '30m' } },
+      retry: { attempts: 3, backoffMs: 1, maxBackoffMs: 1 },
+      async process(r, ctx) {
+        const flaky = r.value === 'flaky';
+        if (flaky) attempt++;
+        let folds = 0;
+        await ctx.windows.aggregate(String(r.key), r.timestamp, (acc?: { n: number }) => {
+          // Second attempt: fails after the first of its two folds.
+          if (flaky && attempt === 2 && ++folds === 2) throw new Error('flaky fold');
+          return { n: (acc?.n ?? 0) + 1 };
+        });
+        // First attempt: fails after its aggregate moved the watermark and closed two windows.
+        if (flaky && attempt === 1) throw new Error('flaky after closing');
+      },
+      onWindow(w, ctx) {
+        ctx.emit('avg', { key: w.key, value: { start: w.start, n: (w.value as { n: number }).n } });
+      },
+    });
+    const t = testStage(stage);
+    const m = 60_000;
+    await t.send([
+      { key: 'm1', value: 'ok', timestamp: 40 * m }, // windows [0,60) [30,90)
+      { key: 'm1', value: 'flaky', timestamp: 95 * m }, // [60,120) [90,150); closes [0,60) [30,90)
+      { key: 'm1', value: 'ok', timestamp: 100 * m }, // [60,120) [90,150)
+      { key: 'm1', value: 'ok', timestamp: 200 * m }, // [150,210) [180,240); closes [60,120) [90,150)
+    ]);
+    expect(attempt).to.equal(3);
+    expect(t.counters.retries).to.equal(2);
+    expect(t.deadLetters()).to.have.lengthOf(0);
+    const avg = t.outputs('avg');
+    expect(avg.map((o) => o.value)).to.deep.equal([
+      { start: 0, n: 1 },
+      { start: 30 * m, n: 1 },
+      { start: 60 * m, n: 2 }, // 95m and 100m: the flaky record counted once
+      { start: 90 * m, n: 2 },
+    ]);
+    // The windows the flaky record closes are emitted by it (offset 1), as without the failures.
+    expect(avg.map((o) => `${o.lineage?.offset}:${o.lineage?.index}`)).to.deep.equal(['1:0', '1:1', '3:0', '3:1']);
+  });
 });
