@@ -49,6 +49,34 @@ async function readDistinct(topic: string, expected: number, timeoutMs: number):
 describe('at-least-once delivery (real processes)', function () {
   this.timeout(180_000);
 
+  it('--concurrency: an async stage works on that many partitions at once, never more, each partition in order', async () => {
+    const input = await createTestTopic('conc-in', 4);
+    // 100 records per partition, each awaited 5 ms by the stage.
+    await produceRaw(testBroker().bootstrap, input, Array.from({ length: 400 }, (_, i) => ({ key: `k${i % 4}`, value: `p${i % 4}:${Math.floor(i / 4)}`, partition: i % 4 })));
+    const run = async (concurrency: number): Promise<number[]> => {
+      const output = await createTestTopic(`conc-out-${concurrency}`, 4);
+      const p = startSeda(runArgs('lookup', input, output, `conc-g-${concurrency}`, ['--concurrency', String(concurrency)]));
+      try {
+        const out = await readDistinct(output, 400, 60_000);
+        // Each input partition's records come out in order.
+        const last = new Map<string, number>();
+        for (const r of out) {
+          const [part, n] = r.value.split('|')[0].split(':');
+          expect(Number(n), `order of ${part}`).to.be.greaterThan(last.get(part) ?? -1);
+          last.set(part, Number(n));
+        }
+        return out.map((r) => Number(r.value.split('|')[1]));
+      } finally {
+        p.kill('SIGTERM');
+        await p.exited(30_000);
+      }
+    };
+    const three = await run(3);
+    expect(Math.max(...three), 'partitions in process() at once, --concurrency 3').to.equal(3);
+    const one = await run(1);
+    expect(Math.max(...one), 'partitions in process() at once, --concurrency 1').to.equal(1);
+  });
+
   it('simple queue: a stage killed with SIGKILL mid-stream and restarted loses nothing and keeps per-key order', async () => {
     const input = await createTestTopic('queue-in', 1);
     const output = await createTestTopic('queue-out', 1);
