@@ -211,5 +211,9 @@ describe('exactly-once across a chain (lineage, real processes)', function () {
     expect(exported('seda_duplicates_skipped_total'), 'exported as a metric').to.equal(duplicates);
     expect(exported('seda_unlineaged_records_total')).to.equal(0);
     expect(compare(await storedTotals(verifyDir, mid, 4), truth)).to.deep.equal([]);
+    console.log(
+      `      figures: ${rows.length} readings; SIGKILLs A ${aKills.kills}, B ${bKills.kills}; ${onMid.length} records between A and B, ` +
+        `${duplicates} of them duplicates, all ${stopped.counters.duplicatesSkipped} skipped by a fresh B; mismatches ${mismatches.length}`,
+    );
   });
 });

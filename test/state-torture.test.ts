@@ -55,6 +55,7 @@ describe('state mode (real processes, LevelDB state with offsets)', function () 
     const mismatches = compare(await storedWindows(dir, input, 4), groundTruth(rows));
     expect(kills).to.be.at.least(10);
     expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([]);
+    console.log(`      figures: ${rows.length} readings over 4 partitions; ${kills} SIGKILLs; mismatches ${mismatches.length}`);
   });
 
   it('a restart without a crash resumes at the stored offsets: zero records reprocessed', async () => {
