@@ -1,6 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type Logger } from '@seda/core';
 import { createTopic, describeTopic, listTopics } from './admin.js';
+import { isQueueFull, QueueRoom } from './queue-room.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** One changelog record (the shape @seda/state's `ChangelogIO` expects). */
@@ -31,7 +32,6 @@ export interface ChangelogOptions {
 }
 
 const EPOCH_HEADER = 'seda.cl.epoch';
-const ERR_QUEUE_FULL = Kafka.CODES.ERRORS.ERR__QUEUE_FULL;
 
 interface Append {
   remaining: number;
@@ -63,7 +63,7 @@ export class KafkaChangelog {
   #reader: Promise<Kafka.KafkaConsumer> | undefined;
   /** Reads take the reader's assignment in turn (an owner's restore and a standby round may overlap). */
   #reading: Promise<void> = Promise.resolve();
-  #queueWaiters: Array<() => void> = [];
+  readonly #room = new QueueRoom();
 
   /** @internal Use {@link openChangelog}. */
   constructor(options: ChangelogOptions) {
@@ -96,11 +96,7 @@ export class KafkaChangelog {
   }
 
   #onReport(err: Kafka.LibrdKafkaError | null | undefined, report: Kafka.DeliveryReport): void {
-    if (this.#queueWaiters.length > 0) {
-      const waiters = this.#queueWaiters;
-      this.#queueWaiters = [];
-      for (const w of waiters) w();
-    }
+    this.#room.wake();
     const a = report.opaque as Append | undefined;
     if (a === undefined) return;
     if (err) a.failed ??= new SedaError('SEDA_KAFKA_DELIVERY', `changelog "${this.topic}" append failed: ${err.message}`, { cause: err });
@@ -122,15 +118,8 @@ export class KafkaChangelog {
           try {
             this.#producer.produce(this.topic, partition, r.value, r.key, null, a, [{ [EPOCH_HEADER]: r.epoch }] as never);
           } catch (err) {
-            if ((err as { code?: number }).code === ERR_QUEUE_FULL) {
-              let resumed = false;
-              const resume = (): void => {
-                if (resumed) return;
-                resumed = true;
-                produceFrom(i);
-              };
-              this.#queueWaiters.push(resume);
-              setTimeout(resume, 50).unref();
+            if (isQueueFull(err)) {
+              this.#room.wait(() => produceFrom(i));
               return;
             }
             // The records before this one may still be delivered; a restore drops them (no marker follows).

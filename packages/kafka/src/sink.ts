@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type Logger, type OutputBatch } from '@seda/core';
 import { producerDefaults } from './client-defaults.js';
+import { isQueueFull, QueueRoom } from './queue-room.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** Options of {@link KafkaSink}. */
@@ -40,8 +41,6 @@ interface Pending {
   remaining: number;
 }
 
-const ERR_QUEUE_FULL = Kafka.CODES.ERRORS.ERR__QUEUE_FULL;
-
 /**
  * A Writable of {@link OutputBatch} chunks over node-rdkafka's Producer. A
  * write completes once its messages are queued in librdkafka; the batch is
@@ -62,7 +61,7 @@ export class KafkaSink extends Writable {
   readonly #maxInFlightBytes: number;
   /** The write waiting for delivery reports to bring `#inFlight` back under the bound. */
   #roomWaiter: (() => void) | undefined;
-  #reportWaiters: Array<() => void> = [];
+  readonly #room = new QueueRoom();
   /** Waiters of {@link flush} for the last delivery report to reach JS. */
   #settledWaiters: Array<() => void> = [];
   #closed: Promise<void> | undefined;
@@ -143,16 +142,9 @@ export class KafkaSink extends Writable {
         this.#inFlight++;
         this.#inFlightBytes += m.value?.length ?? 0;
       } catch (err) {
-        if ((err as { code?: number }).code === ERR_QUEUE_FULL) {
+        if (isQueueFull(err)) {
           // librdkafka's queue is full: wait for deliveries to make room, then go on.
-          let resumed = false;
-          const resume = (): void => {
-            if (resumed) return;
-            resumed = true;
-            this.#produceFrom(entry, i, callback);
-          };
-          this.#reportWaiters.push(resume);
-          setTimeout(resume, 50).unref(); // in case the last report came before we listened
+          this.#room.wait(() => this.#produceFrom(entry, i, callback));
           this.producer.poll();
           return;
         }
@@ -172,11 +164,7 @@ export class KafkaSink extends Writable {
       this.#roomWaiter = undefined;
       resume();
     }
-    if (this.#reportWaiters.length > 0) {
-      const waiters = this.#reportWaiters;
-      this.#reportWaiters = [];
-      for (const w of waiters) w();
-    }
+    this.#room.wake();
     if (this.#inFlight === 0 && this.#settledWaiters.length > 0) {
       const waiters = this.#settledWaiters;
       this.#settledWaiters = [];
