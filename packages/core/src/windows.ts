@@ -119,8 +119,9 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
   /** The batch's watermark, read once per batch; `dirty` when it moved since. */
   let meta: Meta | undefined;
   let dirty = false;
-  /** The watermark at the last savepoint (undefined: not read yet then). */
-  let saved: Meta | undefined;
+  /** The watermark at the last savepoint (`hasSaved` false: not read yet then); reused, as every record takes one. */
+  const saved: Meta = { wm: Number.NEGATIVE_INFINITY, next: null, exp: null };
+  let hasSaved = false;
   let savedDirty = false;
 
   const bound = (): StateStore => {
@@ -186,17 +187,22 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       state = s;
       meta = undefined;
       dirty = false;
-      saved = undefined;
+      hasSaved = false;
       savedDirty = false;
     },
 
     savepoint(): void {
-      saved = meta === undefined ? undefined : { wm: meta.wm, next: meta.next, exp: meta.exp };
+      hasSaved = meta !== undefined;
+      if (meta !== undefined) {
+        saved.wm = meta.wm;
+        saved.next = meta.next;
+        saved.exp = meta.exp;
+      }
       savedDirty = dirty;
     },
 
     rollback(): void {
-      meta = saved === undefined ? undefined : { wm: saved.wm, next: saved.next, exp: saved.exp };
+      meta = hasSaved ? { wm: saved.wm, next: saved.next, exp: saved.exp } : undefined;
       dirty = savedDirty;
     },
 
