@@ -10,6 +10,12 @@ export interface StartBrokerOptions {
   brokers?: number;
   /** Delay before a new group's first assignment (Kafka's group.initial.rebalance.delay.ms). Default 0 here (Kafka's is 3000). */
   initialRebalanceDelayMs?: number;
+  /**
+   * Announce the broker on its metadata topic `__seda_broker` (default true),
+   * which is how seda's clients tell it from a Kafka cluster. `false` makes it
+   * look like any other cluster (for tests of the cluster path).
+   */
+  announce?: boolean;
   /** Topics to create at start, with their partition counts. */
   topics?: Array<{ name: string; partitions: number; replicationFactor?: number }>;
 }
@@ -163,7 +169,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
   const broker = new EmbeddedBroker(binding, handle, brokers);
   broker.setGroupInitialRebalanceDelay(options.initialRebalanceDelayMs ?? 0);
   try {
-    await broker.announce();
+    if (options.announce !== false) await broker.announce();
   } catch (err) {
     await broker.stop();
     throw err;
