@@ -230,4 +230,39 @@ describe('rebalances on the embedded broker, with no --kafka group settings', fu
       await watch.stop();
     }
   });
+
+  it('SIGKILL of the supervisor (its whole process group): the workers drain, commit and stop gracefully by themselves', async () => {
+    const input = await createTestTopic('orphan-in', 2);
+    const output = await createTestTopic('orphan-out', 2);
+    const brokers = testBroker().bootstrap;
+    await produceRaw(brokers, input, Array.from({ length: 200 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })));
+    // Detached: the supervisor leads its own process group, as under a shell's job control.
+    const sup = startSeda(['run', fixture('relay'), '--brokers', brokers, '--input', input, '--output', `out=${output}`, '--group', 'orphans', '--instances', '2', '--from-beginning'], { detached: true });
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let workers: number[] = [];
+    try {
+      await waitFor(() => new Set(sup.logs().filter((l) => l.msg === 'partitions assigned').map((l) => l.pid)).size === 2, 60_000, 'both workers assigned', 50, [sup]);
+      workers = (sup.logs().filter((l) => l.msg === 'worker started') as Array<{ pid: number }>).map((l) => l.pid);
+      expect(workers).to.have.lengthOf(2);
+      process.kill(-sup.child.pid!, 'SIGKILL');
+      expect((await sup.exited(10_000)).signal).to.equal('SIGKILL');
+      // The workers are in their own process groups: they see their supervisor gone and stop as on SIGTERM.
+      await waitFor(() => workers.every((pid) => !alive(pid)), 60_000, 'both workers stopped', 100);
+      for (const pid of workers) {
+        const own = sup.logs().filter((l) => l.pid === pid);
+        expect(own.some((l) => l.msg === 'stopping: draining, delivering and committing'), `worker ${pid} drained`).to.equal(true);
+        expect(own.some((l) => l.msg === 'stage stopped'), `worker ${pid} stopped its stage`).to.equal(true);
+        expect(own.filter((l) => Number(l.level) >= 50), `worker ${pid} logged no error`).to.deep.equal([]);
+      }
+    } finally {
+      for (const pid of workers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
 });
