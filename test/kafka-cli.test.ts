@@ -125,7 +125,7 @@ describe('seda CLI: bad input gives one clear error', function () {
     { what: 'produce with no broker anywhere', args: () => ['produce', topic], where: nowhere, error: /no Kafka broker/ },
     { what: 'topics list with no broker anywhere', args: () => ['topics', 'list'], where: nowhere, error: /no Kafka broker/ },
     { what: 'lag with no broker anywhere', args: () => ['lag', 'g'], where: nowhere, error: /no Kafka broker/ },
-    { what: 'chaos with no `seda broker` here', args: () => ['chaos', 'down', '1'], where: nowhere, error: /no embedded broker here: start one with `seda broker`/ },
+    { what: 'chaos with no broker anywhere', args: () => ['chaos', 'down', '1'], where: nowhere, error: /no Kafka broker: pass --brokers host:port, set SEDA_BROKERS, or start one with `seda broker`/ },
     { what: 'chaos on a broker id the cluster does not have', args: () => ['chaos', 'down', '9'], where: () => brokerHere, error: /no broker 9: this cluster has brokers 1, 2, 3/ },
   ];
   for (const c of cases) {

@@ -8,10 +8,10 @@ let counter = 0;
 export async function startTestBroker(): Promise<EmbeddedBroker> {
   if (broker === undefined) {
     broker = await startBroker({ brokers: 3, initialRebalanceDelayMs: 0 });
-    // seda processes the tests start create topics (changelogs) through the control channel, as with `seda broker`.
+    // seda processes the tests start create topics (changelogs) through the control channel, as with
+    // `seda broker`: they find it from the bootstrap address alone (it is announced on the broker).
     control = await serveControl(broker);
     process.env.SEDA_BROKERS = broker.bootstrap;
-    process.env.SEDA_BROKER_CONTROL = control.url;
   }
   return broker;
 }
@@ -32,8 +32,8 @@ export function testBroker(): EmbeddedBroker {
 }
 
 /**
- * The URL of the control channel serving the shared broker, for `seda`
- * processes that create topics (also in their environment as `SEDA_BROKER_CONTROL`).
+ * The URL of the control channel serving the shared broker (seda processes
+ * find it by themselves through the broker's announcement).
  */
 export async function testBrokerControl(): Promise<string> {
   if (control === undefined) throw new Error('the embedded test broker is not running (root hook test/hooks/root-hooks.ts)');

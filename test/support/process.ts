@@ -24,9 +24,10 @@ process.on('exit', () => {
 });
 
 /** Starts `node seda <args>` with JSON logs; every process is killed when the test run exits. */
-export function startSeda(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): SedaProcess {
+export function startSeda(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; detached?: boolean } = {}): SedaProcess {
   const child = spawn(process.execPath, [sedaBin, ...args], {
     cwd: options.cwd,
+    detached: options.detached,
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });

@@ -1,6 +1,8 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
-import { readBrokerFile, splitKafkaProperties, type KafkaProperties } from './config.js';
+import { splitKafkaProperties, type KafkaProperties } from './config.js';
+import { findBrokerControl } from './broker/discovery.js';
+import { metadata, watermarks, withConsumer, wrap } from './metadata-consumer.js';
 
 /** A topic and its partition count. */
 export interface TopicInfo {
@@ -29,59 +31,12 @@ export interface PartitionLag {
   lag: number;
 }
 
-const wrap = (what: string, brokers: string, err: unknown): SedaError =>
-  new SedaError('SEDA_KAFKA_ADMIN', `${what} on ${brokers} failed: ${(err as Error).message}; check --brokers and that the broker is running`, {
-    cause: err,
-    canRetry: true,
-  });
-
-/** Runs `fn` with a connected metadata-only consumer (of `group` when given), then disconnects. */
-async function withConsumer<T>(
-  brokers: string,
-  kafka: KafkaProperties | undefined,
-  group: string | undefined,
-  fn: (c: Kafka.KafkaConsumer) => Promise<T>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const { global, topic } = splitKafkaProperties(kafka);
-  const consumer = new Kafka.KafkaConsumer(
-    {
-      'bootstrap.servers': brokers,
-      'group.id': group ?? `seda-admin-${process.pid}`,
-      'enable.auto.commit': false,
-      'allow.auto.create.topics': false,
-      ...global,
-    },
-    topic,
-  );
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
-  try {
-    return await fn(consumer);
-  } finally {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 10_000);
-      consumer.disconnect(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
-}
-
-function metadata(c: Kafka.KafkaConsumer, brokers: string, topic?: string, timeoutMs = 10_000): Promise<Kafka.Metadata> {
-  return new Promise((resolve, reject) =>
-    c.getMetadata(topic ? { topic, timeout: timeoutMs } : { allTopics: true, timeout: timeoutMs }, (err, md) => (err ? reject(wrap('reading metadata', brokers, err)) : resolve(md))),
-  );
-}
-
-function watermarks(c: Kafka.KafkaConsumer, brokers: string, topic: string, partition: number): Promise<{ low: number; high: number }> {
-  return new Promise((resolve, reject) =>
-    c.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(wrap(`reading watermarks of ${topic}/${partition}`, brokers, err)) : resolve({ low: o.lowOffset, high: o.highOffset }))),
-  );
-}
-
-/** Topics of the cluster (internal ones left out); `timeoutMs` bounds the connect and the metadata request (default 10 s each). */
-export async function listTopics(brokers: string, kafka?: KafkaProperties, options: { timeoutMs?: number } = {}): Promise<TopicInfo[]> {
+/**
+ * Topics of the cluster; `timeoutMs` bounds the connect and the metadata
+ * request (default 10 s each). Internal topics (named `__...`: Kafka's
+ * `__consumer_offsets`, seda's `__seda_broker`) are left out unless `internal`.
+ */
+export async function listTopics(brokers: string, kafka?: KafkaProperties, options: { timeoutMs?: number; internal?: boolean } = {}): Promise<TopicInfo[]> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return withConsumer(
     brokers,
@@ -90,7 +45,7 @@ export async function listTopics(brokers: string, kafka?: KafkaProperties, optio
     async (c) => {
       const md = await metadata(c, brokers, undefined, timeoutMs);
       return md.topics
-        .filter((t) => !t.name.startsWith('__') && t.partitions.length > 0)
+        .filter((t) => (options.internal === true || !t.name.startsWith('__')) && t.partitions.length > 0)
         .map((t) => ({ name: t.name, partitions: t.partitions.length }))
         .sort((a, b) => a.name.localeCompare(b.name));
     },
@@ -154,19 +109,11 @@ export async function groupLag(brokers: string, group: string, topics?: string[]
   });
 }
 
-/** The control URL of an embedded broker serving these brokers, if one is known. */
-export function embeddedControl(brokers: string, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.SEDA_BROKER_CONTROL) return env.SEDA_BROKER_CONTROL;
-  const file = readBrokerFile(cwd);
-  if (file?.control && file.bootstrap.split(',').some((b) => brokers.split(',').includes(b))) return file.control;
-  return undefined;
-}
-
 /**
- * Creates a topic. An embedded broker (its control channel found through
- * `.seda/broker.json` or `SEDA_BROKER_CONTROL`) creates it through librdkafka's
- * mock API, which has no CreateTopics handler; a real cluster through the
- * admin API.
+ * Creates a topic. seda's embedded broker creates it through librdkafka's
+ * mock API (the mock has no CreateTopics handler), reached through its
+ * control channel, which {@link findBrokerControl} finds from the bootstrap
+ * address alone; a Kafka cluster through the Admin API.
  */
 export async function createTopic(
   brokers: string,
@@ -178,7 +125,7 @@ export async function createTopic(
     throw new SedaError('SEDA_KAFKA_ADMIN', `--partitions must be a whole number >= 1 (got ${partitions})`);
   }
   const replication = options.replicationFactor ?? 1;
-  const control = embeddedControl(brokers);
+  const control = await findBrokerControl(brokers, { kafka: options.kafka });
   if (control !== undefined) {
     const res = await fetch(`${control}/topics`, {
       method: 'POST',
@@ -202,11 +149,11 @@ export async function createTopic(
         if (!err) return resolve();
         if (err.code === Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS) return reject(new SedaError('SEDA_KAFKA_TOPIC_EXISTS', `topic "${name}" already exists`, { cause: err }));
         if (err.code === Kafka.CODES.ERRORS.ERR__TIMED_OUT) {
-          // The embedded broker (librdkafka's mock) has no CreateTopics API: its request just times out.
+          // A mock cluster that is not seda's (no __seda_broker topic) has no CreateTopics API: the request just times out.
           return reject(
             new SedaError(
               'SEDA_KAFKA_ADMIN',
-              `creating topic "${name}" on ${brokers} timed out; if this is \`seda broker\`, run the command in the directory it was started in (it finds .seda/broker.json) or set SEDA_BROKER_CONTROL to its control URL`,
+              `creating topic "${name}" on ${brokers} timed out: the cluster did not answer CreateTopics; check --brokers (for an embedded broker started by a program, not \`seda broker\`, set SEDA_BROKER_CONTROL to its control URL)`,
               { cause: err, canRetry: true },
             ),
           );
@@ -224,7 +171,7 @@ export async function createTopic(
 export async function waitForTopic(brokers: string, name: string, timeoutMs: number, kafka?: KafkaProperties): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const topics = await listTopics(brokers, kafka);
+    const topics = await listTopics(brokers, kafka, { internal: true });
     if (topics.some((t) => t.name === name)) return;
     if (Date.now() > deadline) throw new SedaError('SEDA_KAFKA_TIMEOUT', `topic "${name}" did not appear on ${brokers} within ${timeoutMs} ms`, { canRetry: true });
     await new Promise((r) => setTimeout(r, 200));

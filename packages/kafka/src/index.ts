@@ -24,7 +24,6 @@ export {
   createTopic,
   waitForTopic,
   requireTopics,
-  embeddedControl,
   type TopicInfo,
   type PartitionInfo,
   type PartitionLag,

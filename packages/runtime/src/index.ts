@@ -2,7 +2,7 @@ export { runStage, checkMode, type RunOptions, type RunningStage, type BatchDone
 export { loadStage, loadPlugin, asStage, asPlugin, builtinStagesDir } from './load-stage.js';
 export { runSource, type RunSourceOptions, type RunningSource, type SourceResult } from './run-source.js';
 export { checkTopics } from './topics.js';
-export { connectWithRetries, type ConnectRetryOptions } from './connect.js';
+export { connectWithRetries, withConnectRetries, type ConnectRetryOptions } from './connect.js';
 export { runtimeErrorCodes, type RuntimeErrorCode } from './errors.js';
 export {
   resolveRunConfig,
@@ -25,3 +25,4 @@ export { StageHealth, type HealthReport, type StageHealthOptions } from './healt
 export { serveOps, type OpsServer, type OpsServerOptions } from './ops-server.js';
 export { kafkaLogProperties, pinoLevelOf, routeKafkaLogs, type KafkaLogEvent } from './kafka-log.js';
 export { describeHop, describeChain, type Hop } from './chain.js';
+export { clusterKafkaDefaults } from './broker-defaults.js';

@@ -25,6 +25,7 @@ import {
   type TopicPartitionOffset,
 } from '@seda/kafka';
 import { connectWithRetries, type ConnectRetryOptions } from './connect.js';
+import { clusterKafkaDefaults } from './broker-defaults.js';
 import { kafkaLogProperties, levelOf, routeKafkaLogs } from './kafka-log.js';
 
 /** Options of {@link runStage}. */
@@ -201,6 +202,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
   // Partition counts let null-key outputs go to the same partition on a replay (lineage stays ordered per partition).
   const partitions = await connectWithRetries(options.brokers, options.kafka, options.checkTopics === false ? undefined : [inputTopic, ...outputTopics], log, options.connect);
+  Object.assign(kafka, await clusterKafkaDefaults(options.brokers, kafka, log, options.connect)); // embedded broker: short group timeouts
 
   const counters = options.counters ?? createCounters();
   const tracker = new OffsetTracker();

@@ -2,8 +2,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { SedaError } from '@seda/core';
-import { brokerControl, brokerFile, readBrokerFile, serveControl, startBroker } from '@seda/kafka';
-import { intOption } from '../options.js';
+import { brokerControl, brokerFile, brokerInfoTopic, findBrokerControl, serveControl, startBroker } from '@seda/kafka';
+import { connection, intOption, withConnection } from '../options.js';
 
 /** `seda broker`: librdkafka's mock cluster in the foreground, with a control channel. */
 export function registerBrokerCommand(program: Command): void {
@@ -12,7 +12,8 @@ export function registerBrokerCommand(program: Command): void {
     .description(
       'run an embedded Kafka broker (librdkafka\'s mock cluster) in the foreground. IN MEMORY ONLY: all data is lost when it stops, ' +
         'and it keeps only about 5 MiB per partition (older records are deleted from the log start). For tests, demos and benches; ' +
-        'production points --brokers at a Kafka cluster.',
+        'production points --brokers at a Kafka cluster. Other seda commands find it from any directory with --brokers or SEDA_BROKERS ' +
+        `(it announces its control channel on its own topic ${brokerInfoTopic}), and in this directory through ${brokerFile}.`,
     )
     .option('--brokers <n>', 'number of brokers', '3')
     .option('--partitions <p>', 'partitions of the topics given with --topic without a count', '4')
@@ -35,7 +36,9 @@ export function registerBrokerCommand(program: Command): void {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, `${JSON.stringify({ bootstrap: broker.bootstrap, control: control.url, pid: process.pid })}\n`);
       process.stdout.write(`bootstrap: ${broker.bootstrap}\ncontrol: ${control.url}\n`);
-      process.stderr.write(`embedded broker running in memory (data is lost on exit); wrote ${brokerFile}; Ctrl-C to stop\n`);
+      process.stderr.write(
+        `embedded broker running in memory (data is lost on exit); wrote ${brokerFile}; from another directory: SEDA_BROKERS=${broker.bootstrap}; Ctrl-C to stop\n`,
+      );
       let stopping = false;
       const stop = (): void => {
         if (stopping) process.exit(130);
@@ -62,39 +65,38 @@ function brokerId(value: string): number {
 
 /** `seda chaos`: fault injection into a running `seda broker` through its control channel. */
 export function registerChaosCommand(program: Command): void {
-  const chaos = program.command('chaos').description('inject faults into the embedded broker started by `seda broker` (in this directory)');
-  const client = () => {
-    const file = readBrokerFile();
-    if (!file?.control) throw new SedaError('SEDA_BROKER_CONTROL', `no embedded broker here: start one with \`seda broker\` (it writes ${brokerFile})`);
-    return brokerControl(file.control);
+  const chaos = program
+    .command('chaos')
+    .description('inject faults into a running `seda broker`, found through --brokers / SEDA_BROKERS, or .seda/broker.json in this directory');
+  const client = async (flags: { brokers?: string; kafka?: string[] }) => {
+    const { brokers, kafka } = connection(flags);
+    const url = await findBrokerControl(brokers, { kafka });
+    if (url === undefined) {
+      throw new SedaError('SEDA_BROKER_CONTROL', `${brokers} is not seda's embedded broker (it has no ${brokerInfoTopic} topic): seda chaos drives only a broker started with \`seda broker\``);
+    }
+    return brokerControl(url);
   };
-  chaos
-    .command('down <broker>')
-    .description('take a broker down (-1: every broker)')
-    .action(async (id: string) => client().setBrokerDown(brokerId(id)));
-  chaos
-    .command('up <broker>')
-    .description('bring a broker back up (-1: every broker)')
-    .action(async (id: string) => client().setBrokerUp(brokerId(id)));
-  chaos
-    .command('rtt <broker> <ms>')
-    .description('add round-trip latency to a broker (-1: every broker)')
-    .action(async (id: string, ms: string) => client().setRtt(brokerId(id), intOption(ms, '<ms>', 0)!));
-  chaos
-    .command('errors <api> <codes...>')
-    .description('fail the next requests of an API (name like Produce or key number) with these Kafka error codes')
-    .action(async (api: string, codes: string[]) =>
-      client().pushRequestErrors(
-        /^\d+$/.test(api) ? Number(api) : api,
-        codes.map((c) => {
-          if (!/^-?\d+$/.test(c)) throw new Error(`error code "${c}" is not a number (a Kafka error code, e.g. 6 for NOT_LEADER_OR_FOLLOWER)`);
-          return Number(c);
-        }),
-      ),
-    );
-  chaos
-    .command('leader <topic> <partition> <broker>')
-    .description('move a partition\'s leadership to a broker')
-    .action(async (topic: string, partition: string, broker: string) => client().setPartitionLeader(topic, intOption(partition, '<partition>', 0)!, brokerId(broker)));
-  for (const c of chaos.commands) c.option('--verbose', 'print stack traces of errors');
+  type Flags = { brokers?: string; kafka?: string[] };
+  withConnection(chaos.command('down <broker>').description('take a broker down (-1: every broker)')).action(async (id: string, flags: Flags) =>
+    (await client(flags)).setBrokerDown(brokerId(id)),
+  );
+  withConnection(chaos.command('up <broker>').description('bring a broker back up (-1: every broker)')).action(async (id: string, flags: Flags) =>
+    (await client(flags)).setBrokerUp(brokerId(id)),
+  );
+  withConnection(chaos.command('rtt <broker> <ms>').description('add round-trip latency to a broker (-1: every broker)')).action(async (id: string, ms: string, flags: Flags) =>
+    (await client(flags)).setRtt(brokerId(id), intOption(ms, '<ms>', 0)!),
+  );
+  withConnection(
+    chaos.command('errors <api> <codes...>').description('fail the next requests of an API (name like Produce or key number) with these Kafka error codes'),
+  ).action(async (api: string, codes: string[], flags: Flags) => {
+    const errors = codes.map((c) => {
+      if (!/^-?\d+$/.test(c)) throw new Error(`error code "${c}" is not a number (a Kafka error code, e.g. 6 for NOT_LEADER_OR_FOLLOWER)`);
+      return Number(c);
+    });
+    await (await client(flags)).pushRequestErrors(/^\d+$/.test(api) ? Number(api) : api, errors);
+  });
+  withConnection(chaos.command('leader <topic> <partition> <broker>').description("move a partition's leadership to a broker")).action(
+    async (topic: string, partition: string, broker: string, flags: Flags) =>
+      (await client(flags)).setPartitionLeader(topic, intOption(partition, '<partition>', 0)!, brokerId(broker)),
+  );
 }

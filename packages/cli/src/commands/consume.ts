@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import type { InputBatch, RawRecord } from '@seda/core';
+import { silentLogger, type InputBatch, type RawRecord } from '@seda/core';
+import { clusterKafkaDefaults } from '@seda/runtime';
 import { KafkaSource, requireTopics, type RetentionLoss } from '@seda/kafka';
 import { connection, intOption, withConnection } from '../options.js';
 
@@ -26,6 +27,8 @@ export function registerConsumeCommand(program: Command): void {
         const idleMs = intOption(flags.timeout, '--timeout', 1);
         const { brokers, kafka } = connection(flags);
         await requireTopics(brokers, [topic], kafka);
+        // On seda's embedded broker, short group timeouts: a named group's rebalance takes seconds, not 44 s.
+        Object.assign(kafka, await clusterKafkaDefaults(brokers, kafka, silentLogger));
         const named = flags.group !== undefined;
         const groupId = flags.group ?? `seda-consume-${process.pid}-${Date.now()}`;
         const source = new KafkaSource({

@@ -6,6 +6,7 @@ import { describeTopic, listTopics, openChangelog, resolveBrokers, type KafkaCha
 import { isSource, resolveOptions, SedaError, type Logger, type OptionsSchema, type Stage } from '@seda/core';
 import {
   checkMode,
+  clusterKafkaDefaults,
   createMetricsRegistry,
   createStageMetrics,
   loadPlugin,
@@ -173,6 +174,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   const group = cfg.group ?? stage.name;
   const mode = cfg.mode ?? stage.mode;
   checkMode(stage, mode); // before opening state or reaching Kafka
+  Object.assign(kafka, await clusterKafkaDefaults(brokers, kafka, log, { attempts: cfg.connectAttempts, backoffMs: cfg.connectBackoffMs, timeoutMs: cfg.connectTimeoutMs }));
   const options: RunOptions = {
     brokers,
     group,

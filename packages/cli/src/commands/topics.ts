@@ -17,9 +17,10 @@ export function registerTopicsCommand(program: Command): void {
     });
   withConnection(topics.command('list').description('list topics with their partition counts'))
     .option('--json', 'print JSON')
-    .action(async (flags: { json?: boolean; brokers?: string; kafka?: string[] }) => {
+    .option('--all', "include internal topics (named __..., like Kafka's __consumer_offsets and the embedded broker's __seda_broker)")
+    .action(async (flags: { json?: boolean; all?: boolean; brokers?: string; kafka?: string[] }) => {
       const { brokers, kafka } = connection(flags);
-      const list = await listTopics(brokers, kafka);
+      const list = await listTopics(brokers, kafka, { internal: flags.all === true });
       if (flags.json) process.stdout.write(`${JSON.stringify(list)}\n`);
       else for (const t of list) process.stdout.write(`${t.name}\t${t.partitions}\n`);
     });

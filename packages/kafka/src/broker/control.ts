@@ -24,7 +24,9 @@ const num = (v: unknown, name: string): number => {
 
 /**
  * Serves a broker's controls on 127.0.0.1 so that a broker running in its
- * own process (`seda broker`) can be driven by tests and `seda chaos`:
+ * own process (`seda broker`) can be driven by tests and `seda chaos`. The
+ * URL is announced on the broker itself (`EmbeddedBroker.announce`), so
+ * commands that know only the bootstrap address find it:
  *
  *   GET  /status                      {bootstrap, brokers}
  *   POST /topics                      {name, partitions, replication?}
@@ -69,14 +71,20 @@ export async function serveControl(broker: EmbeddedBroker, port = 0): Promise<Co
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const { port: bound } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${bound}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const url = `http://127.0.0.1:${bound}`;
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  try {
+    // Any client knowing only the bootstrap address finds this channel through the broker itself.
+    await broker.announce({ control: url });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { url, close };
 }
 
 function send(res: ServerResponse, status: number, value: unknown): void {
@@ -95,7 +103,7 @@ export interface BrokerControl {
   setPartitionLeader(topic: string, partition: number, broker: number): Promise<void>;
 }
 
-/** Connects to the control channel at `url` (from `.seda/broker.json`). */
+/** Connects to the control channel at `url` (see `findBrokerControl`). */
 export function brokerControl(url: string): BrokerControl {
   const call = async (method: string, path: string, payload?: unknown): Promise<unknown> => {
     let res: Response;

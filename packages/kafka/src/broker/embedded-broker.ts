@@ -1,6 +1,7 @@
 import { SedaError } from '@seda/core';
 import { waitForTopic } from '../admin.js';
 import { apiKeyOf, type ApiName } from './apis.js';
+import { brokerInfoTopic, writeBrokerAnnouncement } from './discovery.js';
 import { loadBinding, type MockBinding } from './native.js';
 
 /** Options of {@link startBroker}. */
@@ -9,6 +10,12 @@ export interface StartBrokerOptions {
   brokers?: number;
   /** Delay before a new group's first assignment (Kafka's group.initial.rebalance.delay.ms). Default 0 here (Kafka's is 3000). */
   initialRebalanceDelayMs?: number;
+  /**
+   * Announce the broker on its metadata topic `__seda_broker` (default true),
+   * which is how seda's clients tell it from a Kafka cluster. `false` makes it
+   * look like any other cluster (for tests of the cluster path).
+   */
+  announce?: boolean;
   /** Topics to create at start, with their partition counts. */
   topics?: Array<{ name: string; partitions: number; replicationFactor?: number }>;
 }
@@ -35,6 +42,10 @@ export class EmbeddedBroker {
   readonly #brokerCount: number;
   /** Bootstrap servers, `127.0.0.1:port,...`. */
   readonly bootstrap: string;
+  /** When this broker started. */
+  readonly startedAt = new Date();
+  #announcing: Promise<void> = Promise.resolve();
+  #hasInfoTopic = false;
   #stopped: Promise<void> | undefined;
 
   /** @internal Use {@link startBroker}. */
@@ -72,6 +83,28 @@ export class EmbeddedBroker {
     }
     this.#call(`create topic "${name}"`, () => this.#binding.topicCreate(this.#handle, name, partitions, replicationFactor));
     await waitForTopic(this.bootstrap, name, 10_000);
+  }
+
+  /**
+   * Writes what this broker is (bootstrap, pid, start time, and the control
+   * channel's URL when given) to seda's metadata topic on itself
+   * ({@link brokerInfoTopic}, created on the first call), so that any
+   * client knowing only the bootstrap address can tell it is seda's embedded
+   * broker and find its control channel. {@link startBroker} announces at
+   * start; `serveControl` announces again with its URL (the last record counts).
+   */
+  announce(extra: { control?: string } = {}): Promise<void> {
+    // One after another: two announcements never race to create the topic.
+    const next = this.#announcing.then(async () => {
+      if (!this.#hasInfoTopic) {
+        this.#call(`create topic "${brokerInfoTopic}"`, () => this.#binding.topicCreate(this.#handle, brokerInfoTopic, 1, 1));
+        await waitForTopic(this.bootstrap, brokerInfoTopic, 10_000);
+        this.#hasInfoTopic = true;
+      }
+      await writeBrokerAnnouncement(this.bootstrap, { bootstrap: this.bootstrap, pid: process.pid, startedAt: this.startedAt.toISOString(), ...extra });
+    });
+    this.#announcing = next.catch(() => {});
+    return next;
   }
 
   /** Sets the delay before a group's first assignment (0 in tests). */
@@ -135,6 +168,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Emb
   }
   const broker = new EmbeddedBroker(binding, handle, brokers);
   broker.setGroupInitialRebalanceDelay(options.initialRebalanceDelayMs ?? 0);
+  try {
+    if (options.announce !== false) await broker.announce();
+  } catch (err) {
+    await broker.stop();
+    throw err;
+  }
   for (const t of options.topics ?? []) await broker.createTopic(t.name, t.partitions, t.replicationFactor);
   return broker;
 }

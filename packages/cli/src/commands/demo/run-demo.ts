@@ -79,7 +79,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     // The embedded broker runs in this process: it cannot outlive the demo.
     broker = await startBroker({ brokers: 3, initialRebalanceDelayMs: 0 });
     for (const t of allTopics) await broker.createTopic(t, o.partitions);
-    // Stateful stages create their changelog topics through it, as with `seda broker`.
+    // Stateful stages create their changelog topics through it, as with `seda broker` (it announces the channel on the broker).
     control = await serveControl(broker);
     say(`embedded broker at ${broker.bootstrap}; topics ${allTopics.join(', ')} (${o.partitions} partitions each); logs in ${relative(process.cwd(), join(o.dir, 'logs')) || o.dir}`);
     const windows = (await loadStage('consumption-average')).state?.windows;
@@ -93,7 +93,6 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('SEDA_')) env[k] = v;
     // Each child stops by itself (gracefully) if the demo dies without stopping it.
     env.SEDA_SUPERVISOR_PID = String(process.pid);
-    env.SEDA_BROKER_CONTROL = control.url;
     group = new ProcessGroup({
       bin: sedaBin,
       dir: o.dir,
