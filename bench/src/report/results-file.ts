@@ -9,7 +9,7 @@ const RESULTS_HEADER = `# Bench results
 Appended by \`seda bench\` (\`npm run bench\` runs the quick suite). Every
 figure is measured in the same run as the raw node-rdkafka baseline, on a
 fresh embedded broker per measurement; ratios are seda / baseline. See the
-README's "Benchmarks" section for what each row means.
+docs/benchmarks.md for what each row means.
 `;
 
 /** The Markdown entry `seda bench` appends to RESULTS.md for one scenario. */

@@ -16,7 +16,7 @@ export function textTable(result: ScenarioResult): string {
   return out.join('\n');
 }
 
-/** The scenario's result as a Markdown table (RESULTS.md, README). */
+/** The scenario's result as a Markdown table (RESULTS.md, docs/benchmarks.md). */
 export function markdownTable(result: ScenarioResult): string {
   const rows = rowsOf(result);
   const cols = columnsOf(result);
