@@ -15,11 +15,13 @@ export interface Started {
   output(): string;
   /** Waits (bounded) until the output matches; rejects if the command exits first. */
   waitFor(pattern: RegExp, timeoutMs: number, what: string): Promise<RegExpMatchArray>;
-  /** Resolves with the exit code (or signal) once it ended; bounded. */
+  /** Resolves with the exit code (or signal) of the command itself once it ended; bounded. */
   exited(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once every process of the group has ended (npx's child may outlive npx); bounded. */
+  groupGone(timeoutMs: number): Promise<void>;
   /** Sends `signal` to the whole process group. */
   signal(signal: NodeJS.Signals): void;
-  /** SIGTERM to the group, then SIGKILL if it has not exited within `graceMs`. */
+  /** SIGTERM to the group, then SIGKILL if any of it is left after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -27,6 +29,15 @@ const groups = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of groups) killGroup(c, 'SIGKILL');
 });
+
+function groupAlive(child: ChildProcess): boolean {
+  try {
+    process.kill(-child.pid!, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
@@ -51,9 +62,6 @@ export function start(cmd: string, args: string[], options: { cwd: string; env: 
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   child.on('exit', (code, signal) => {
     exit = { code, signal };
-    // npx may leave its child running: the group goes with it.
-    killGroup(child, 'SIGKILL');
-    groups.delete(child);
     notify();
   });
   const until = <T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
@@ -98,15 +106,23 @@ export function start(cmd: string, args: string[], options: { cwd: string; env: 
         what,
       ),
     exited: (timeoutMs) => until(() => exit, timeoutMs, 'its exit'),
+    async groupGone(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (groupAlive(child)) {
+        if (Date.now() > deadline) throw new Error(`processes of ${cmd} ${args.join(' ')} still running after ${timeoutMs} ms\n${out.slice(-4000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      groups.delete(child);
+    },
     signal: (signal) => killGroup(child, signal),
     async stop(graceMs = 15_000) {
-      if (exit) return;
+      if (!groupAlive(child)) return void groups.delete(child);
       killGroup(child, 'SIGTERM');
       try {
-        await started.exited(graceMs);
+        await started.groupGone(graceMs);
       } catch {
         killGroup(child, 'SIGKILL');
-        await started.exited(5_000);
+        await started.groupGone(5_000);
       }
     },
   };

@@ -44,7 +44,7 @@ let deps;
 try {
   deps = join(dirname(createRequire(join(native, 'binding.gyp')).resolve('node-rdkafka/package.json')), 'build', 'deps');
 } catch (err) {
-  fail(`node-rdkafka is not installed next to @seda/kafka (${err.message})`);
+  fail(`node-rdkafka is not installed next to @seda/kafka (${err.message.split('\n')[0]})`);
 }
 for (const f of ['include/librdkafka/rdkafka_mock.h', 'librdkafka.so.1']) {
   if (!existsSync(join(deps, f))) {

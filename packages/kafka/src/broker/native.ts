@@ -42,7 +42,7 @@ export function loadBinding(): MockBinding {
   } catch (err) {
     throw new SedaError(
       'SEDA_BROKER_BINDING',
-      `the embedded broker's native binding is not built (${(err as Error).message}); run "${buildBindingCommand()}" ` +
+      `the embedded broker's native binding is not built (${(err as Error).message.split('\n')[0]}); run "${buildBindingCommand()}" ` +
         '(npm install runs it, unless SEDA_SKIP_NATIVE=1; it needs node-rdkafka built with its bundled librdkafka, a C compiler, make and python3)',
       { cause: err },
     );
