@@ -11,6 +11,7 @@ import { registerProduceCommand } from './commands/produce.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStateCommand } from './commands/state.js';
 import { registerTopicsCommand } from './commands/topics.js';
+import { cliVersion } from './version.js';
 
 /** Prints one `error: <message>` line on stderr (the stack only with --verbose). */
 export function reportError(err: unknown, verbose: boolean): void {
@@ -32,7 +33,7 @@ export function buildProgram(): Command {
   program
     .name('seda')
     .description('staged event-driven pipelines on Kafka: run, test and measure stages')
-    .version('0.1.0')
+    .version(cliVersion)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride((err) => {
       throw err;

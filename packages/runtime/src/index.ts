@@ -1,5 +1,5 @@
 export { runStage, checkMode, type RunOptions, type RunningStage, type BatchDone, type KafkaStats } from './run-stage.js';
-export { loadStage, loadPlugin, asStage, asPlugin, builtinStagesDir } from './load-stage.js';
+export { loadStage, loadPlugin, asStage, asPlugin, readyMadeStagePackage } from './load-stage.js';
 export { runSource, type RunSourceOptions, type RunningSource, type SourceResult } from './run-source.js';
 export { checkTopics } from './topics.js';
 export { connectWithRetries, withConnectRetries, type ConnectRetryOptions } from './connect.js';

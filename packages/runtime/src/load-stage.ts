@@ -1,12 +1,51 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isSource, isStage, SedaError, stageFromTransform, type Source, type Stage, type StageInstanceOptions } from '@seda/core';
 
-/** Where the ready-made stages of this repository live (stages/<name>). */
-export const builtinStagesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../stages');
+/** The package of a ready-made stage: `billing` is `@seda/stage-billing`. */
+export function readyMadeStagePackage(name: string): string {
+  return `@seda/stage-${name}`;
+}
+
+/**
+ * Where installed packages are looked up, in order: the working directory,
+ * then seda's own install (the running `seda` script, then this package), so a
+ * ready-made stage that came with @seda/cli is found from any directory.
+ */
+function searchRoots(cwd: string): string[] {
+  const roots = [join(cwd, 'package.json')];
+  const main = process.argv[1];
+  if (main && existsSync(main)) roots.push(realpathSync(main));
+  roots.push(fileURLToPath(import.meta.url));
+  return roots;
+}
+
+/** The entry file of an installed package, from the first root that has it. */
+function resolveInstalled(spec: string, roots: string[]): string | undefined {
+  for (const root of roots) {
+    const req = createRequire(root);
+    try {
+      return req.resolve(spec);
+    } catch {
+      // no main export, or not installed there: try its package.json
+    }
+    const dir = packageDir(spec, dirname(root));
+    if (dir) return packageEntry(dir);
+  }
+  return undefined;
+}
+
+/** node_modules/<name> seen from `from` and its parents, the way Node looks packages up (whatever their exports allow). */
+function packageDir(name: string, from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dirname(dir) === dir) return undefined;
+  }
+}
 
 function isPathLike(spec: string): boolean {
   return spec.startsWith('.') || isAbsolute(spec) || /\.(m?js|cjs)$/.test(spec);
@@ -66,8 +105,10 @@ export function asPlugin(mod: unknown, spec: string): Stage | Source {
 }
 
 /**
- * Loads a stage by name (a folder of stages/), path (`./my-stage.js`, a
- * directory with a package.json) or installed package name, resolved from `cwd`.
+ * Loads a stage by ready-made name (`billing`: the installed package
+ * `@seda/stage-billing`), path (`./my-stage.js`, a directory with a
+ * package.json) or installed package name, resolved from `cwd`, then from
+ * seda's own install.
  */
 export async function loadStage(spec: string, cwd = process.cwd()): Promise<Stage> {
   return asStage(await loadModule(spec, cwd), spec);
@@ -87,22 +128,15 @@ async function loadModule(spec: string, cwd: string): Promise<unknown> {
     if (!existsSync(path)) throw new SedaError('SEDA_RUNTIME_STAGE_LOAD', `cannot load stage "${spec}": ${path} does not exist`);
     return importStage(statSync(path).isDirectory() ? packageEntry(path) : path, spec);
   }
-  const builtin = join(builtinStagesDir, spec);
-  if (!spec.includes('/') && existsSync(join(builtin, 'package.json'))) {
-    return importStage(packageEntry(builtin), spec);
-  }
-  let file: string;
-  try {
-    file = createRequire(join(cwd, 'package.json')).resolve(spec);
-  } catch {
-    try {
-      file = packageEntry(dirname(createRequire(join(cwd, 'package.json')).resolve(`${spec}/package.json`)));
-    } catch {
-      throw new SedaError(
-        'SEDA_RUNTIME_STAGE_LOAD',
-        `cannot find stage "${spec}": it is not a stage of stages/, not a path (start paths with ./), and no installed package of that name was found from ${cwd}`,
-      );
-    }
+  const roots = searchRoots(cwd);
+  const readyMade = spec.includes('/') ? undefined : resolveInstalled(readyMadeStagePackage(spec), roots);
+  const file = readyMade ?? resolveInstalled(spec, roots);
+  if (file === undefined) {
+    throw new SedaError(
+      'SEDA_RUNTIME_STAGE_LOAD',
+      `cannot find stage "${spec}": it is not a path (start paths with ./), and neither ${spec.includes('/') ? '' : `the ready-made stage ${readyMadeStagePackage(spec)} nor `}` +
+        `a package "${spec}" is installed (looked from ${cwd} and from seda's own install); install it with npm install`,
+    );
   }
   return importStage(file, spec);
 }

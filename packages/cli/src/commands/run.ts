@@ -83,7 +83,7 @@ export function registerRunCommand(program: Command): void {
   const cmd = program
     .command('run')
     .description(
-      'run a stage (or a source): a stage of stages/, a path to a module (./my-stage.js), or an installed package whose default export is a stage. ' +
+      'run a stage (or a source): a ready-made stage by name (billing: the package @seda/stage-billing), a path to a module (./my-stage.js), or an installed package whose default export is a stage. ' +
         'The stage\'s own options follow it: --<option> <value> or --set <option>=<value> (see seda describe <stage>)',
     )
     .argument('<stage>', 'stage name, path or package')

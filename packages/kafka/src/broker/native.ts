@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { SedaError } from '@seda/core';
 
@@ -18,6 +19,21 @@ export interface MockBinding {
 
 let binding: MockBinding | undefined;
 
+/**
+ * The command that builds the binding where this @seda/kafka sits: the seda
+ * repository's script in its checkout, else npm rebuild (which reruns the
+ * package's postinstall, scripts/build-native.js).
+ */
+export function buildBindingCommand(): string {
+  try {
+    const root = JSON.parse(readFileSync(new URL('../../../../../package.json', import.meta.url), 'utf8')) as { name?: string; workspaces?: unknown };
+    if (root.name === 'seda' && Array.isArray(root.workspaces)) return 'npm run build:native';
+  } catch {
+    // not in the seda repository
+  }
+  return 'npm rebuild @seda/kafka';
+}
+
 /** Loads the binding once; a clear error if it was not built. */
 export function loadBinding(): MockBinding {
   if (binding) return binding;
@@ -26,7 +42,8 @@ export function loadBinding(): MockBinding {
   } catch (err) {
     throw new SedaError(
       'SEDA_BROKER_BINDING',
-      `the embedded broker's native binding is not built (${(err as Error).message}); run "npm run build:native" (npm install does it)`,
+      `the embedded broker's native binding is not built (${(err as Error).message.split('\n')[0]}); run "${buildBindingCommand()}" ` +
+        '(npm install runs it, unless SEDA_SKIP_NATIVE=1; it needs node-rdkafka built with its bundled librdkafka, a C compiler, make and python3)',
       { cause: err },
     );
   }
