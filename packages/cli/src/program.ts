@@ -5,6 +5,7 @@ import { registerConfigCommand } from './commands/config.js';
 import { registerConsumeCommand } from './commands/consume.js';
 import { registerDemoCommand } from './commands/demo/index.js';
 import { registerDescribeCommand } from './commands/describe.js';
+import { registerDlqCommand } from './commands/dlq.js';
 import { registerLagCommand } from './commands/lag.js';
 import { registerNewCommand } from './commands/new.js';
 import { registerProduceCommand } from './commands/produce.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerProduceCommand(program);
   registerConsumeCommand(program);
   registerLagCommand(program);
+  registerDlqCommand(program);
   registerRunCommand(program);
   registerConfigCommand(program);
   registerDescribeCommand(program);
