@@ -12,6 +12,7 @@ import { registerProduceCommand } from './commands/produce.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStateCommand } from './commands/state.js';
 import { registerTopicsCommand } from './commands/topics.js';
+import { registerUiCommand } from './commands/ui.js';
 
 /** Prints one `error: <message>` line on stderr (the stack only with --verbose). */
 export function reportError(err: unknown, verbose: boolean): void {
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerConsumeCommand(program);
   registerLagCommand(program);
   registerDlqCommand(program);
+  registerUiCommand(program);
   registerRunCommand(program);
   registerConfigCommand(program);
   registerDescribeCommand(program);
