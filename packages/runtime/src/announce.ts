@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type DeliveryMode, type Logger } from '@seda/core';
 import { createTopic, listTopics, splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
-import type { TopicReader } from './topic-reader.js';
+import { disconnectBounded, type TopicReader } from './topic-reader.js';
 
 /** The compacted topic running stages and sources announce themselves on. */
 export const announceTopic = '_seda_stages';
@@ -120,13 +120,7 @@ export async function announce(descriptor: Omit<StageDescriptor, 'host' | 'pid' 
         clearInterval(timer);
         if (tombstone) publish(null);
         await new Promise<void>((resolve) => producer.flush(5000, () => resolve()));
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 5000);
-          producer.disconnect(() => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
+        await disconnectBounded(producer);
       })());
   return { descriptor: d, stop: () => end(true), abandon: () => end(false) };
 }

@@ -1,7 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { deadLetterHeaders, SedaError, type Logger, silentLogger } from '@seda/core';
 import { createTopic, listTopics, splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
-import { headerValue, type ReadMessage, type TopicReader } from './topic-reader.js';
+import { disconnectBounded, headerValue, type ReadMessage, type TopicReader } from './topic-reader.js';
 
 /** The compacted topic recording which dead letters were replayed (key `<dlq>/<partition>/<offset>`). */
 export const replayLogTopic = '_seda_dlq_replays';
@@ -283,13 +283,7 @@ export async function replayDeadLetters(reader: TopicReader, options: ReplayOpti
       (options.log ?? silentLogger).info({ from: positionKey(topic, d), to, landed }, 'dead letter replayed');
     }
   } finally {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 5000);
-      producer.disconnect(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    await disconnectBounded(producer);
   }
   return result;
 }

@@ -25,7 +25,7 @@ export { StageHealth, type HealthReport, type StageHealthOptions } from './healt
 export { serveOps, type OpsServer, type OpsServerOptions } from './ops-server.js';
 export { kafkaLogProperties, pinoLevelOf, routeKafkaLogs, type KafkaLogEvent } from './kafka-log.js';
 export { describeHop, describeChain, type Hop } from './chain.js';
-export { TopicReader, headerValue, type ReadMessage } from './topic-reader.js';
+export { TopicReader, headerValue, disconnectBounded, type ReadMessage } from './topic-reader.js';
 export {
   announce,
   announceInstance,

@@ -129,15 +129,19 @@ export class TopicReader {
     await this.#turn;
     const c = await this.#consumer?.catch(() => undefined);
     this.#consumer = undefined;
-    if (c === undefined) return;
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 5000);
-      c.disconnect(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    if (c !== undefined) await disconnectBounded(c);
   }
+}
+
+/** Disconnects a librdkafka client, waiting at most `timeoutMs` (a broker gone must not hang a stop). */
+export function disconnectBounded(client: { disconnect(cb: () => void): unknown }, timeoutMs = 5000): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, timeoutMs);
+    client.disconnect(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 /** A header's value as a string (the last one of that name), if present. */

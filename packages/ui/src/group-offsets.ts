@@ -1,6 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
 import { splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
+import { disconnectBounded } from '@seda/runtime';
 
 /**
  * Committed offsets of consumer groups, read (never committed) through one
@@ -54,14 +55,7 @@ export class GroupOffsets {
     await Promise.all(
       all.map(async (p) => {
         const c = await p.catch(() => undefined);
-        if (c === undefined) return;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 5000);
-          c.disconnect(() => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
+        if (c !== undefined) await disconnectBounded(c);
       }),
     );
   }
