@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { createTestTopic, testBroker } from './support/broker.js';
+import { fileURLToPath } from 'node:url';
 import { runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
 
 /** A record kcat (not seda) writes with seda's dead-letter headers pointing at `source`. */
@@ -80,5 +81,20 @@ describe('seda ui: token and bad input', function () {
     expect(ok.status).to.equal(200);
     expect(((await ok.json()) as { replayed: unknown[] }).replayed).to.have.length(1);
     expect(kcatCount(source)).to.equal(1);
+  });
+
+  it('--stage draws a stage from its definition when it does not announce itself (never called stopped)', async () => {
+    const ui = startSeda(['ui', '--port', '0', '--stage', fileURLToPath(new URL('./fixtures/picky.js', import.meta.url))]);
+    procs.push(ui);
+    const port = await portOf(ui);
+    const graph = (await (await fetch(`http://127.0.0.1:${port}/api/graph`, { signal: AbortSignal.timeout(20_000) })).json()) as {
+      nodes: Array<{ id: string; announced?: boolean; input?: string }>;
+      edges: Array<{ from: string; to: string; dlq: boolean; lag?: { status: string } }>;
+    };
+    const node = graph.nodes.find((n) => n.id === 'stage:picky/picky');
+    expect(node).to.include({ announced: false, input: 'picky-in' });
+    expect(graph.edges.some((e) => e.from === 'topic:picky-in' && e.to === 'stage:picky/picky' && e.lag?.status !== 'stopped')).to.equal(true);
+    expect(graph.edges.some((e) => e.from === 'stage:picky/picky' && e.to === 'topic:picky-out' && !e.dlq)).to.equal(true);
+    expect(graph.edges.some((e) => e.from === 'stage:picky/picky' && e.dlq)).to.equal(true);
   });
 });

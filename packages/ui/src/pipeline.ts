@@ -9,7 +9,7 @@ export const statusRules = {
   window: 15_000,
   behindSeconds: 60,
   text: [
-    'stopped: no instance of the consuming stage is up (none announced with a fresh heartbeat)',
+    'stopped: no instance of the consuming stage is up (none announced with a fresh heartbeat; stages given by --stage and not announced are never called stopped)',
     'stalled: lag > 0 and the committed offset did not move in the last 15 s',
     'falling behind: lag grew over the last 15 s by more than 5 s of consumption (and 10 records), or the oldest unconsumed record is over 60 s old',
     'ok: otherwise',
@@ -23,6 +23,8 @@ export interface PipelineNode {
   id: string;
   kind: 'stage' | 'source' | 'group' | 'topic' | 'dlq';
   name: string;
+  /** False for a stage known only from its definition (`--stage`). */
+  announced?: boolean;
   group?: string;
   mode?: string;
   input?: string;
@@ -78,6 +80,20 @@ export interface PipelineSnapshot {
   announcing: boolean;
 }
 
+/**
+ * A stage known from its definition (`seda ui --stage`, what `seda describe`
+ * knows) rather than an announcement: drawn with its topics and lag; with no
+ * heartbeat, its edges are never called stopped.
+ */
+export interface DeclaredStage {
+  name: string;
+  group: string;
+  input: string;
+  outputs: { [name: string]: string };
+  dlq: string;
+  mode: string;
+}
+
 interface Sample {
   at: number;
   committed: number;
@@ -101,11 +117,14 @@ export class Pipeline {
   readonly #timestamps = new Map<string, number>();
   readonly #scrapes = new Map<string, Scraped[]>();
 
-  constructor(reader: TopicReader, offsets: GroupOffsets, options: { externalGroups?: string[] } = {}) {
+  readonly #declared: DeclaredStage[];
+
+  constructor(reader: TopicReader, offsets: GroupOffsets, options: { externalGroups?: string[]; declared?: DeclaredStage[] } = {}) {
     this.#reader = reader;
     this.#offsets = offsets;
     this.#log = new AnnouncementLog(reader);
     this.#externalGroups = options.externalGroups ?? [];
+    this.#declared = options.declared ?? [];
   }
 
   /** Reads everything once and lays the graph out. */
@@ -121,7 +140,8 @@ export class Pipeline {
     for (const [key, list] of current) this.#seen.set(key, list);
     const nodes: PipelineNode[] = [];
     const writers = new Map<string, string[]>();
-    const readers: Array<{ node: string; group: string; topic: string; up: boolean }> = [];
+    // `up` undefined: not announced, so whether it runs is unknown.
+    const readers: Array<{ node: string; group: string; topic: string; up: boolean | undefined }> = [];
     for (const [key, list0] of this.#seen) {
       const list = current.get(key) ?? [];
       const d = list0[0];
@@ -149,6 +169,13 @@ export class Pipeline {
       if (d.kind === 'stage' && d.input !== undefined && d.group !== undefined) readers.push({ node: id, group: d.group, topic: d.input, up: up > 0 });
       if (d.dlq !== undefined) writers.set(d.dlq, [...(writers.get(d.dlq) ?? []), id]);
     }
+    for (const s of this.#declared) {
+      const id = `stage:${s.group}/${s.name}`;
+      if (nodes.some((n) => n.id === id)) continue; // announced: the announcement wins
+      nodes.push({ id, kind: 'stage', name: s.name, group: s.group, mode: s.mode, input: s.input, dlq: s.dlq, announced: false, instances: [], up: 0, stale: 0, x: 0, y: 0, width: 180, height: 56 });
+      for (const t of [...Object.values(s.outputs), s.dlq]) writers.set(t, [...(writers.get(t) ?? []), id]);
+      readers.push({ node: id, group: s.group, topic: s.input, up: undefined });
+    }
     for (const g of this.#externalGroups) {
       if (readers.some((r) => r.group === g)) continue;
       const id = `group:${g}`;
@@ -159,7 +186,7 @@ export class Pipeline {
         if (committed.some((o) => o >= 0)) readers.push({ node: id, group: g, topic: t, up: true });
       }
     }
-    const dlqTopics = [...new Set([...this.#seen.values()].map((l) => l[0].dlq).filter((t): t is string => t !== undefined))].sort();
+    const dlqTopics = [...new Set([...[...this.#seen.values()].map((l) => l[0].dlq), ...this.#declared.map((s) => s.dlq)].filter((t): t is string => t !== undefined))].sort();
     const edges: PipelineEdge[] = [];
     const ensureTopicNode = (kind: 'topic' | 'dlq', topic: string): string => {
       const id = `${kind}:${topic}`;
@@ -184,7 +211,7 @@ export class Pipeline {
     return { at: now, nodes, edges, dlqTopics, rules: statusRules.text, warnings, announcing: announced.length > 0, ...size };
   }
 
-  async #lag(group: string, topic: string, partitions: number, up: boolean, now: number): Promise<NonNullable<PipelineEdge['lag']>> {
+  async #lag(group: string, topic: string, partitions: number, up: boolean | undefined, now: number): Promise<NonNullable<PipelineEdge['lag']>> {
     const committed = await this.#offsets.committed(group, topic, partitions);
     let records = 0;
     let oldest = now;
@@ -223,7 +250,7 @@ export class Pipeline {
     const covered = now - samples[0].at >= statusRules.window * 0.9;
     const baseLag = base.high - base.committed;
     let status: EdgeStatus = 'ok';
-    if (!up) status = 'stopped';
+    if (up === false) status = 'stopped';
     else if (records > 0 && covered && committedSum === base.committed) status = 'stalled';
     else if (records > 0 && ((covered && records - baseLag > Math.max(10, (consumePerSec ?? 0) * 5)) || seconds > statusRules.behindSeconds)) status = 'falling behind';
     return { records, seconds, consumePerSec, inflowPerSec, drainSeconds, status };

@@ -8,7 +8,7 @@ import { SedaError, silentLogger, type Logger } from '@seda/core';
 import type { KafkaProperties } from '@seda/kafka';
 import { listDeadLetters, replayDeadLetters, TopicReader } from '@seda/runtime';
 import { GroupOffsets } from './group-offsets.js';
-import { Pipeline, type PipelineSnapshot } from './pipeline.js';
+import { Pipeline, type DeclaredStage, type PipelineSnapshot } from './pipeline.js';
 
 /** Options of {@link serveUi}. */
 export interface UiOptions {
@@ -22,6 +22,8 @@ export interface UiOptions {
   token?: string;
   /** Consumer groups to show that are not seda stages. */
   externalGroups?: string[];
+  /** Stages known from their definitions (shown even when not announced). */
+  declared?: DeclaredStage[];
   /** How often the page's data is refreshed and pushed. Default 1000 ms. */
   refreshMs?: number;
   log?: Logger;
@@ -120,7 +122,7 @@ export async function serveUi(options: UiOptions): Promise<UiServer> {
   }
   const reader = new TopicReader(options.brokers, options.kafka);
   const offsets = new GroupOffsets(options.brokers, options.kafka);
-  const pipeline = new Pipeline(reader, offsets, { externalGroups: options.externalGroups });
+  const pipeline = new Pipeline(reader, offsets, { externalGroups: options.externalGroups, declared: options.declared });
   let latest: PipelineSnapshot | undefined;
   let refreshing: Promise<PipelineSnapshot> | undefined;
   const refresh = (): Promise<PipelineSnapshot> =>
