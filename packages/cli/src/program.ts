@@ -5,12 +5,14 @@ import { registerConfigCommand } from './commands/config.js';
 import { registerConsumeCommand } from './commands/consume.js';
 import { registerDemoCommand } from './commands/demo/index.js';
 import { registerDescribeCommand } from './commands/describe.js';
+import { registerDlqCommand } from './commands/dlq.js';
 import { registerLagCommand } from './commands/lag.js';
 import { registerNewCommand } from './commands/new.js';
 import { registerProduceCommand } from './commands/produce.js';
 import { registerRunCommand } from './commands/run.js';
 import { registerStateCommand } from './commands/state.js';
 import { registerTopicsCommand } from './commands/topics.js';
+import { registerUiCommand } from './commands/ui.js';
 import { cliVersion } from './version.js';
 
 /** Prints one `error: <message>` line on stderr (the stack only with --verbose). */
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
   registerProduceCommand(program);
   registerConsumeCommand(program);
   registerLagCommand(program);
+  registerDlqCommand(program);
+  registerUiCommand(program);
   registerRunCommand(program);
   registerConfigCommand(program);
   registerDescribeCommand(program);

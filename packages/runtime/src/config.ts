@@ -89,9 +89,12 @@ function pairs(list: string[], key: string, origin: string, problems: ConfigProb
 function flagLayer(flags: { [key: string]: unknown }, problems: ConfigProblem[]): Layer {
   const layer: Layer = { values: {}, origins: {} };
   for (const field of runConfigFields) {
-    const commanderKey = field.key === 'outputs' ? 'output' : flagName(field).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    // A negated flag (`--no-announce`) is stored by commander under the plain name, true unless given.
+    const negated = field.flag.startsWith('--no-');
+    const name = negated ? flagName(field).slice(3) : flagName(field);
+    const commanderKey = field.key === 'outputs' ? 'output' : name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const raw = flags[commanderKey];
-    if (raw === undefined) continue;
+    if (raw === undefined || (negated && raw === true)) continue;
     const origin = flagName(field, true);
     if (field.kind === 'map') layer.values[field.key] = pairs(raw as string[], field.key, origin, problems, 'flag', field.key === 'kafka');
     else layer.values[field.key] = typeof raw === 'string' ? typed(field, raw) : raw;

@@ -11,6 +11,12 @@ export const runtimeErrorCodes = [
   'SEDA_RUNTIME_CONFIG',
   'SEDA_RUNTIME_METRICS',
   'SEDA_RUNTIME_SOURCE_UNACKED',
+  'SEDA_RUNTIME_ANNOUNCE',
+  'SEDA_RUNTIME_READ',
+  'SEDA_RUNTIME_DLQ_TOPIC',
+  'SEDA_RUNTIME_DLQ_OFFSETS',
+  'SEDA_RUNTIME_DLQ_NOT_SEDA',
+  'SEDA_RUNTIME_DLQ_REPLAY',
 ] as const;
 
 /** A code from {@link runtimeErrorCodes}. */

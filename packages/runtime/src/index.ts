@@ -26,3 +26,36 @@ export { serveOps, type OpsServer, type OpsServerOptions } from './ops-server.js
 export { kafkaLogProperties, pinoLevelOf, routeKafkaLogs, type KafkaLogEvent } from './kafka-log.js';
 export { describeHop, describeChain, type Hop } from './chain.js';
 export { clusterKafkaDefaults } from './broker-defaults.js';
+export { TopicReader, headerValue, disconnectBounded, type ReadMessage } from './topic-reader.js';
+export {
+  announce,
+  announceInstance,
+  type AnnounceInstanceOptions,
+  announceKey,
+  announceTopic,
+  ensureAnnounceTopic,
+  readAnnouncements,
+  AnnouncementLog,
+  defaultHeartbeatMs,
+  staleAfterHeartbeats,
+  type StageDescriptor,
+  type AnnounceOptions,
+  type Announcement,
+  type AnnouncedInstance,
+} from './announce.js';
+export {
+  listDeadLetters,
+  replayDeadLetters,
+  decodeDeadLetter,
+  parseOffsets,
+  replayLogTopic,
+  replayedFromHeader,
+  type DeadLetter,
+  type DeadLetterList,
+  type DeadLetterPosition,
+  type ListDeadLettersOptions,
+  type ReplayMark,
+  type ReplayOptions,
+  type ReplayResult,
+  type ReplayedOne,
+} from './dlq.js';

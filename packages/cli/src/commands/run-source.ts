@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { SedaError, type Source } from '@seda/core';
 import { resolveBrokers } from '@seda/kafka';
-import { runSource, type ResolvedConfig, type SourceResult } from '@seda/runtime';
+import { announceInstance, runSource, type ResolvedConfig, type SourceResult } from '@seda/runtime';
 
 /**
  * `seda run <source>`: produces until the source ends (or SIGTERM/SIGINT),
@@ -13,6 +13,7 @@ export async function runSourceCommand(
   config: ResolvedConfig,
   options: { [name: string]: unknown },
   log: Logger,
+  instance: { metrics?: { host: string; port: number }; instanceIndex?: number },
   onRunning: (running: { stop(): Promise<unknown> }) => void,
 ): Promise<void> {
   // Keys that only mean something to a stage, given explicitly (not defaults).
@@ -27,13 +28,17 @@ export async function runSourceCommand(
     );
   }
   const cfg = config.values;
+  const brokers = resolveBrokers({ brokers: cfg.brokers });
   const running = await runSource(source, {
-    brokers: resolveBrokers({ brokers: cfg.brokers }),
+    brokers,
     kafka: { ...cfg.kafka },
     outputs: cfg.outputs ?? {},
     options,
     log,
   });
+  const outputs = Object.fromEntries(Object.entries(source.outputs).map(([name, o]) => [name, cfg.outputs?.[name] ?? o.topic]));
+  // Ended by itself or stopped: a clean end tombstones the announcement; a failure leaves it to go stale.
+  const announced = await announceInstance({ kind: 'source', name: source.name, outputs }, { brokers, kafka: { ...cfg.kafka }, log, enabled: cfg.announce !== false, ...instance, until: running.done });
   let printed = false;
   const print = (r: SourceResult): void => {
     if (printed) return;
@@ -45,6 +50,8 @@ export async function runSourceCommand(
       `${source.name}: produced ${r.produced} records (${r.acknowledged} acknowledged) in ${(r.durationMs / 1000).toFixed(1)} s${r.stopped ? ', stopped by signal' : ''}: ${topics}\n`,
     );
   };
-  onRunning({ stop: () => running.stop().then(print) });
-  print(await running.done);
+  onRunning({ stop: () => running.stop().then(async (r) => { await announced?.stop(); print(r); }) });
+  const result = await running.done;
+  await announced?.stop();
+  print(result);
 }

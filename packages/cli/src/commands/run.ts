@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { describeTopic, listTopics, openChangelog, resolveBrokers, type KafkaChangelog, type KafkaProperties } from '@seda/kafka';
 import { isSource, resolveOptions, SedaError, type Logger, type OptionsSchema, type Stage } from '@seda/core';
 import {
+  announceInstance,
   checkMode,
   clusterKafkaDefaults,
   createMetricsRegistry,
@@ -149,19 +150,21 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
 
   const kafka = { ...cfg.kafka };
   let registry: ReturnType<typeof createMetricsRegistry> | undefined;
+  let metrics: { host: string; port: number } | undefined;
   if (cfg.metricsPort !== undefined) {
     // Served before connecting: /healthz answers and /readyz says "starting" during connect retries.
     registry = createMetricsRegistry();
     health = new StageHealth({ log });
     const port = cfg.metricsPort === 0 ? 0 : cfg.metricsPort + (instanceIndex ?? 0);
-    await serveOps({ port, host: cfg.metricsHost, registry, health, log });
+    const ops = await serveOps({ port, host: cfg.metricsHost, registry, health, log });
+    metrics = { host: cfg.metricsHost ?? '0.0.0.0', port: ops.port }; // announced (seda ui scrapes it)
     kafka['statistics.interval.ms'] ??= defaultStatisticsIntervalMs;
   }
 
   const plugin = await loadPlugin(spec);
   if (isSource(plugin)) {
     const values = optionValues(plugin.name, plugin.options, config, pluginArgs);
-    await runSourceCommand(plugin, config, values, log, (source) => {
+    await runSourceCommand(plugin, config, values, log, { metrics, instanceIndex }, (source) => {
       running = source;
       if (signals > 0) stop();
     });
@@ -228,7 +231,9 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     await changelog?.close().catch(() => {});
     throw err;
   }
-  running = stageRun;
+  const announced = await announceInstance({ kind: 'stage', name: stage.name, group, input: stageRun.topics.input, outputs: stageRun.topics.outputs, dlq: stageRun.topics.dlq, mode },
+    { brokers, kafka, log, enabled: cfg.announce !== false, metrics, instanceIndex, until: stageRun.done });
+  running = { stop: async () => { await announced?.stop(); await stageRun.stop(); } }; // a clean stop tombstones the announcement first
   if (registry !== undefined) {
     health!.attach(stageRun);
     const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();

@@ -21,6 +21,8 @@ interface DemoFlags {
   report?: string;
   plain?: boolean;
   logLevel: string;
+  ui?: boolean;
+  uiPort: string;
 }
 
 /** Resolves and checks the flags; every problem in one error. */
@@ -68,6 +70,7 @@ export function demoOptions(flags: DemoFlags): DemoOptions {
     tariff: { peakStart: '07:00', peakEnd: '23:00', peakPrice: 0.3, offPeakPrice: 0.15 },
     threshold: num('--threshold', flags.threshold, 0),
     logLevel: flags.logLevel,
+    ...(flags.ui === true ? { uiPort: num('--ui-port', flags.uiPort, 0, true) } : {}),
   };
   if (o.instances > o.partitions) problems.push(`--instances ${o.instances} is more than --partitions ${o.partitions}: the extra instances would idle`);
   if (problems.length > 0) throw new SedaError('SEDA_DEMO_OPTIONS', `seda demo: ${problems.join('; ')}`);
@@ -97,6 +100,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--threshold <kwh>', 'alerts threshold: average kWh per reading in an hour (0.04 per 1-minute reading is 2.4 kW)', '0.04')
     .option('--dir <dir>', 'working directory (state, logs, pids.json); emptied at start', '.seda/demo')
     .option('--report <file>', 'also write the results as JSON')
+    .option('--ui', 'serve the pipeline page (seda ui) on 127.0.0.1 while the pipeline runs, and keep it up after the checks until Ctrl-C')
+    .option('--ui-port <port>', 'port of the page with --ui (0: any free one)', '8080')
     .option('--plain', 'plain progress lines even on a terminal')
     .addOption(new Option('--log-level <level>', 'log level of the stages (their logs are in <dir>/logs)').choices(['debug', 'info', 'warn']).default('info'))
     .option('--verbose', 'print stack traces of errors')

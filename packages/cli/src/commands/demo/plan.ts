@@ -29,6 +29,8 @@ export interface DemoOptions {
   threshold: number;
   /** Log level of the stages (their logs go to <dir>/logs). */
   logLevel: string;
+  /** `--ui`: serve the pipeline page on this port (0: any free one) during and after the run. */
+  uiPort?: number;
 }
 
 /** One process of the pipeline. */

@@ -16,6 +16,7 @@ import { groundTruth } from './truth.js';
 import { prepareRunDir } from './run-dir.js';
 import { createView, type DemoView } from './view.js';
 import { Interrupted, pause, until } from './wait.js';
+import { startDemoUi, type DemoUi } from './ui.js';
 
 const sedaBin = fileURLToPath(new URL('../../bin.js', import.meta.url));
 
@@ -66,6 +67,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
   let broker: EmbeddedBroker | undefined;
   let control: ControlServer | undefined;
+  let ui: DemoUi | undefined;
   let probe: BrokerProbe | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const kills: Kill[] = [];
@@ -81,6 +83,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     for (const t of allTopics) await broker.createTopic(t, o.partitions);
     // Stateful stages create their changelog topics through it, as with `seda broker` (it announces the channel on the broker).
     control = await serveControl(broker);
+    if (o.uiPort !== undefined) {
+      ui = await startDemoUi(broker.bootstrap, o.uiPort);
+      say(`pipeline page at ${ui.url}`);
+    }
     say(`embedded broker at ${broker.bootstrap}; topics ${allTopics.join(', ')} (${o.partitions} partitions each); logs in ${relative(process.cwd(), join(o.dir, 'logs')) || o.dir}`);
     const windows = (await loadStage('consumption-average')).state?.windows;
     if (windows === undefined || (windows.advance !== undefined && parseDuration(windows.advance) !== parseDuration(windows.size))) {
@@ -251,7 +257,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     view?.stop();
     await probe?.close().catch(() => {});
     await control?.close().catch(() => {});
-    await broker?.stop(3000).catch(() => {});
+    if (ui === undefined || interrupted) {
+      await ui?.close().catch(() => {});
+      await broker?.stop(3000).catch(() => {});
+    }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -279,5 +288,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     logs: relative(process.cwd(), join(o.dir, 'logs')) || join(o.dir, 'logs'),
   };
   printReport(report, last, o.reportFile);
+  if (ui !== undefined && !interrupted) {
+    // --ui: the page stays up after the checks, over the same broker, until Ctrl-C.
+    await ui.holdUntilSignal((m) => void process.stdout.write(`${m}\n`));
+    await broker?.stop(3000).catch(() => {});
+  }
   return interrupted ? 130 : report.pass ? 0 : 1;
 }
