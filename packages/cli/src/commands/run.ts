@@ -231,14 +231,16 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     await changelog?.close().catch(() => {});
     throw err;
   }
-  const announced = await announceInstance({ kind: 'stage', name: stage.name, group, input: stageRun.topics.input, outputs: stageRun.topics.outputs, dlq: stageRun.topics.dlq, mode },
-    { brokers, kafka, log, enabled: cfg.announce !== false, metrics, instanceIndex, until: stageRun.done });
-  running = { stop: async () => { await announced?.stop(); await stageRun.stop(); } }; // a clean stop tombstones the announcement first
+  running = stageRun;
   if (registry !== undefined) {
     health!.attach(stageRun);
     const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();
     createStageMetrics(stageRun, { registry, processMetrics: false, stateSizeBytes: sizeBytes, restores: store === undefined ? undefined : () => [...restores.values()], labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
   }
+  // After the metrics listen: announcing takes a round trip, and batches done meanwhile must be counted.
+  const announced = await announceInstance({ kind: 'stage', name: stage.name, group, input: stageRun.topics.input, outputs: stageRun.topics.outputs, dlq: stageRun.topics.dlq, mode },
+    { brokers, kafka, log, enabled: cfg.announce !== false, metrics, instanceIndex, until: stageRun.done });
+  running = { stop: async () => { await announced?.stop(); await stageRun.stop(); } }; // a clean stop tombstones the announcement first
   if (cfg.standby === true) {
     if (store === undefined || changelog === undefined) {
       log.warn('--standby needs a stateful stage with a changelog; no standby copies are kept');
