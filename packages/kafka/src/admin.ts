@@ -113,13 +113,14 @@ export async function groupLag(brokers: string, group: string, topics?: string[]
  * Creates a topic. seda's embedded broker creates it through librdkafka's
  * mock API (the mock has no CreateTopics handler), reached through its
  * control channel, which {@link findBrokerControl} finds from the bootstrap
- * address alone; a Kafka cluster through the Admin API.
+ * address alone; a Kafka cluster through the Admin API, which has
+ * `timeoutMs` (default 30 s) to answer.
  */
 export async function createTopic(
   brokers: string,
   name: string,
   partitions: number,
-  options: { replicationFactor?: number; kafka?: KafkaProperties; config?: { [key: string]: string } } = {},
+  options: { replicationFactor?: number; kafka?: KafkaProperties; config?: { [key: string]: string }; timeoutMs?: number } = {},
 ): Promise<void> {
   if (!Number.isInteger(partitions) || partitions < 1) {
     throw new SedaError('SEDA_KAFKA_ADMIN', `--partitions must be a whole number >= 1 (got ${partitions})`);
@@ -145,7 +146,7 @@ export async function createTopic(
   const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, ...splitKafkaProperties(options.kafka).global });
   try {
     await new Promise<void>((resolve, reject) =>
-      admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: replication, config: options.config ?? {} }, 30_000, (err) => {
+      admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: replication, config: options.config ?? {} }, options.timeoutMs ?? 30_000, (err) => {
         if (!err) return resolve();
         if (err.code === Kafka.CODES.ERRORS.ERR_TOPIC_ALREADY_EXISTS) return reject(new SedaError('SEDA_KAFKA_TOPIC_EXISTS', `topic "${name}" already exists`, { cause: err }));
         if (err.code === Kafka.CODES.ERRORS.ERR__TIMED_OUT) {

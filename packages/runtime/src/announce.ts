@@ -61,7 +61,9 @@ export const announceKey = (d: Pick<StageDescriptor, 'kind' | 'group' | 'name' |
 export async function ensureAnnounceTopic(brokers: string, kafka?: KafkaProperties, topic = announceTopic): Promise<void> {
   if ((await listTopics(brokers, kafka)).some((t) => t.name === topic)) return;
   try {
-    await createTopic(brokers, topic, 1, { kafka, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' } });
+    // Bounded short: a pending CreateTopics holds the process's exit (librdkafka waits for it), and a
+    // cluster that does not answer it in seconds (a mock cluster that is not seda's) never will.
+    await createTopic(brokers, topic, 1, { kafka, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0' }, timeoutMs: 5_000 });
   } catch (err) {
     if ((err as SedaError).code !== 'SEDA_KAFKA_TOPIC_EXISTS') throw err; // another instance created it meanwhile
   }
