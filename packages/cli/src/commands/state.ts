@@ -10,7 +10,7 @@ import { stateGet } from './state-get.js';
 export function registerStateCommand(program: Command): void {
   program
     .command('state')
-    .description('inspect a stateful stage\'s LevelDB store: partitions with stored offsets, key counts, and local vs changelog position (partitions a running stage holds show as in use)')
+    .description('inspect a stateful stage\'s LevelDB store: partitions with stored offsets, key counts, and local vs changelog position (partitions a running stage holds show as in use); seda state get <stage> <key> prints one key\'s committed value (--url: from running instances)')
     .argument('<stage>', 'stage name (the default group, so the default dir is .seda/state/<stage>)')
     .argument('[key...]', 'seda state get <stage> <key>: print one key\'s committed value')
     .option('--group <id>', 'consumer group (default: the stage name)')
