@@ -76,7 +76,11 @@ function splitId(id: string): { key: string; start: number } {
   return { key: id.slice(0, sep), start: Number(id.slice(sep + 1)) };
 }
 
-/** Creates the session window engine of a stage instance. */
+/**
+ * Creates the session window engine of a stage instance. One closure over
+ * the resolved spec and the batch's meta, like the time-window engine, which
+ * makes it longer than most functions: its methods are the engine.
+ */
 export function createSessionWindows<A = unknown>(spec: SessionWindowSpec, hooks: WindowsHooks): WindowsEngine<A> {
   const p = resolveSessionSpec(spec);
   const meta = new WindowMeta(WM, OPEN, CLOSED);
