@@ -10,6 +10,32 @@ const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${na
 describe('seda dlq list / replay', function () {
   this.timeout(120_000);
 
+  it('a record breaking the input\'s JSON Schema (@seda/codecs) lands in the dead-letter topic with SEDA_CODEC_SCHEMA and the validation message', async () => {
+    const brokers = testBroker().bootstrap;
+    const input = await createTestTopic('schema-in', 1);
+    const output = await createTestTopic('schema-out', 1);
+    const dlq = `${input}.dlq`;
+    await testBroker().createTopic(dlq, 1);
+    await produceRaw(brokers, input, [
+      { key: 'm1', value: '{"meter":"m1","kwh":1}' },
+      { key: 'm2', value: '{"meter":"m2","kwh":-3,"note":"x"}' },
+      { key: 'm3', value: '{"meter":"m3","kwh":2}' },
+    ]);
+    const p = startSeda(['run', fixture('validated'), '--input', input, '--output', `out=${output}`, '--group', `schema-g-${process.pid}`, '--from-beginning', '--no-announce']);
+    try {
+      await readAll(brokers, dlq, { expected: 1, timeoutMs: 60_000 });
+      expect((await readAll(brokers, output, { expected: 2, timeoutMs: 60_000 })).map((r) => r.value)).to.deep.equal(['{"meter":"m1","kwh":1}', '{"meter":"m3","kwh":2}']);
+    } finally {
+      p.kill('SIGTERM');
+      await p.exited(30_000);
+    }
+    const list = await runSeda(['dlq', 'list', dlq, '--json']);
+    expect(list.code, list.stderr).to.equal(0);
+    const [dead] = (JSON.parse(list.stdout) as { deadLetters: Array<{ key: string; value: string; code: string; error: string }> }).deadLetters;
+    expect([dead.key, dead.value, dead.code]).to.deep.equal(['m2', '{"meter":"m2","kwh":-3,"note":"x"}', 'SEDA_CODEC_SCHEMA']);
+    expect(dead.error).to.contain('/kwh must be >= 0').and.to.contain('must NOT have additional properties');
+  });
+
   it('lists dead letters decoded with their code; replays one to its source once (not again without --force); bad input replays nothing', async () => {
     const brokers = testBroker().bootstrap;
     const input = await createTestTopic('dlq-in', 1);

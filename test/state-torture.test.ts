@@ -8,9 +8,41 @@ import { createTestTopic, testBroker } from './support/broker.js';
 import { runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
 import { produceRaw } from './support/topic-io.js';
 import { compare, groundTruth, readings, storedWindows } from './support/readings.js';
+import { bridgingMerges, sessionReadings, sessionTruth, storedSessions } from './support/sessions.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
 const fast = ['--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interval.ms=500', '--commit-interval', '200'];
+
+/**
+ * Runs `seda <args>`, SIGKILLs it at random moments `times` times (a new
+ * process each time), then lets the last one drain and stops it with SIGTERM.
+ * Returns the number of kills.
+ */
+async function killRepeatedly(args: string[], env: NodeJS.ProcessEnv, times: number, drained: () => Promise<boolean>): Promise<number> {
+  let kills = 0;
+  let p: SedaProcess = startSeda(args, { env });
+  let rng = 7;
+  while (kills < times || !(await drained())) {
+    if (kills >= times) {
+      await waitFor(drained, 240_000, 'the stage to drain the input', 500).catch(async (err: Error) => {
+        throw new Error(`${err.message}\nlast process stderr:\n${p.stderr().slice(-4000)}`);
+      });
+      break;
+    }
+    await p.waitForLog((l) => l.msg === 'starting partitions at stored offsets', 60_000, 'assignment');
+    rng = (rng * 48271) % 2147483647;
+    await new Promise((r) => setTimeout(r, 300 + (rng % 1500)));
+    p.kill('SIGKILL');
+    await p.exited(10_000);
+    kills++;
+    p = startSeda(args, { env });
+  }
+  // The last process may have only just started: stop it once it runs, so it drains and exits 0.
+  await p.waitForLog((l) => l.msg === 'stage started', 60_000, 'the last process to start');
+  p.kill('SIGTERM');
+  expect((await p.exited(60_000)).code).to.equal(0);
+  return kills;
+}
 
 describe('state mode (real processes, LevelDB state with offsets)', function () {
   this.timeout(480_000);
@@ -28,34 +60,36 @@ describe('state mode (real processes, LevelDB state with offsets)', function () 
       return lag.length === 4 && lag.every((l) => l.lag === 0 && l.committed > 0);
     };
 
-    let kills = 0;
-    let p: SedaProcess = startSeda(args, { env });
-    let rng = 7;
-    while (kills < 10 || !(await drained())) {
-      if (kills >= 10) {
-        await waitFor(drained, 240_000, 'the stage to drain the input', 500).catch(async (err: Error) => {
-          const lag = await groupLag(testBroker().bootstrap, 'torture-g', [input]).catch((e: Error) => e.message);
-          throw new Error(`${err.message}; lag: ${JSON.stringify(lag)}\nlast process stderr:\n${p.stderr().slice(-4000)}`);
-        });
-        break;
-      }
-      await p.waitForLog((l) => l.msg === 'starting partitions at stored offsets', 60_000, 'assignment');
-      rng = (rng * 48271) % 2147483647;
-      await new Promise((r) => setTimeout(r, 300 + (rng % 1500)));
-      p.kill('SIGKILL');
-      await p.exited(10_000);
-      kills++;
-      p = startSeda(args, { env });
-    }
-    // The last process may have only just started: stop it once it runs, so it drains and exits 0.
-    await p.waitForLog((l) => l.msg === 'stage started', 60_000, 'the last process to start');
-    p.kill('SIGTERM');
-    expect((await p.exited(60_000)).code).to.equal(0);
+    const kills = await killRepeatedly(args, env, 10, drained);
 
     const mismatches = compare(await storedWindows(dir, input, 4), groundTruth(rows));
     expect(kills).to.be.at.least(10);
     expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([]);
     console.log(`      figures: ${rows.length} readings over 4 partitions; ${kills} SIGKILLs; mismatches ${mismatches.length}`);
+  });
+
+  it('session windows crash torture: SIGKILLed at random moments, every (meter, session) aggregate is exact, bridged sessions included', async () => {
+    // CI runs 4 kills; SEDA_TORTURE_KILLS=10 SEDA_TORTURE_READINGS=40000 gives the full run.
+    const times = Number(process.env.SEDA_TORTURE_KILLS ?? 4);
+    const rows = sessionReadings(Number(process.env.SEDA_TORTURE_READINGS ?? 20_000), 20);
+    const truth = sessionTruth(rows);
+    expect(await bridgingMerges(rows), 'the input has late records bridging sessions').to.be.above(0);
+    const input = await createTestTopic('session-torture-in', 4);
+    const output = await createTestTopic('session-torture-out', 4);
+    await produceRaw(testBroker().bootstrap, input, rows);
+    const dir = mkdtempSync(join(tmpdir(), 'seda-session-torture-'));
+    const group = 'session-torture-g';
+    const args = ['run', fixture('sessions'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', group, '--from-beginning', '--state-dir', dir, '--batch-size', '500', ...fast];
+    const drained = async (): Promise<boolean> => {
+      const lag = await groupLag(testBroker().bootstrap, group, [input]).catch(() => []);
+      return lag.length === 4 && lag.every((l) => l.lag === 0 && l.committed > 0);
+    };
+    const started = Date.now();
+    const kills = await killRepeatedly(args, { SEDA_LOG_LEVEL: 'info', SEDA_FIXTURE_PAUSE_EVERY: '100', SEDA_FIXTURE_PAUSE_MS: '25' }, times, drained);
+    const mismatches = compare(await storedSessions(dir, input, 4), truth);
+    expect(kills).to.be.at.least(times);
+    expect(mismatches, mismatches.slice(0, 5).join('\n')).to.deep.equal([]);
+    console.log(`      figures: ${rows.length} readings, ${truth.size} sessions over 4 partitions; ${kills} SIGKILLs; mismatches ${mismatches.length}; ${Math.round((Date.now() - started) / 1000)} s`);
   });
 
   it('a restart without a crash resumes at the stored offsets: zero records reprocessed', async () => {

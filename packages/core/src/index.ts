@@ -3,8 +3,9 @@ export type { HeaderValue, MessageHeaders, RawRecord, SedaRecord, SedaRecord as 
 export { jsonCodec, stringCodec, bufferCodec, resolveCodec, codecName, type Codec, type CodecSpec } from './codec.js';
 export { parseDuration } from './duration.js';
 export { silentLogger, type Logger } from './logger.js';
-export type { RangeOptions, StateStore, StateBatch, StateProvider, WindowSpec, WindowResult, WindowStore } from './state.js';
+export type { RangeOptions, StateStore, StateBatch, StateProvider, WindowSpec, TimeWindowSpec, SessionWindowSpec, WindowResult, WindowStore } from './state.js';
 export { createWindows, resolveWindowSpec, windowStarts, type WindowsEngine, type WindowsHooks, type WindowParams } from './windows.js';
+export { isSessionSpec, resolveSessionSpec, type SessionParams } from './session-windows.js';
 export {
   defineStage,
   stageFromTransform,

@@ -318,7 +318,9 @@ export class StageTransform extends Transform implements ContextHost {
         headers: headerMap(raw.headers),
       };
     } catch (err) {
-      this.#deadLetter(ctx, raw, out, new SedaError('SEDA_CODEC_DECODE', `cannot decode record: ${(err as Error).message}`, { cause: err }));
+      // A codec's own code (e.g. SEDA_CODEC_SCHEMA: JSON that breaks its schema) says more than "cannot decode".
+      const code = err instanceof SedaError && err.code.startsWith('SEDA_CODEC_') ? err.code : 'SEDA_CODEC_DECODE';
+      this.#deadLetter(ctx, raw, out, new SedaError(code, `cannot decode record: ${(err as Error).message}`, { cause: err }));
       return undefined;
     }
   }

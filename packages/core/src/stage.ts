@@ -4,6 +4,7 @@ import { SedaError } from './errors.js';
 import type { Logger } from './logger.js';
 import { checkOptionsSchema, type OptionsSchema, type OptionValues } from './options.js';
 import type { HeaderValue, SedaRecord } from './record.js';
+import { isSessionSpec, resolveSessionSpec } from './session-windows.js';
 import type { StateProvider, StateStore, WindowResult, WindowSpec, WindowStore } from './state.js';
 import { StageTransform } from './stage-transform.js';
 
@@ -255,7 +256,11 @@ export function defineStage<K = any, V = any, O extends string = string, S exten
   const inputCodec = collect(() => resolveCodec(definition?.input?.codec, 'json', 'input codec'));
   const inputKeyCodec = collect(() => resolveCodec(definition?.input?.keyCodec, 'string', 'input keyCodec'));
   const stateCodec = definition?.state ? collect(() => resolveCodec(definition.state?.codec, 'json', 'state codec')) : undefined;
-  if (definition?.state?.windows && definition.state.windows.size === undefined) problems.push('"state.windows.size" is required');
+  const windows = definition?.state?.windows;
+  if (windows !== undefined) {
+    if (isSessionSpec(windows)) collect(() => resolveSessionSpec(windows));
+    else if (windows.size === undefined) problems.push('"state.windows.size" is required');
+  }
   if (definition?.onWindow !== undefined && typeof definition.onWindow !== 'function') problems.push('"onWindow" must be a function');
   problems.push(...checkOptionsSchema(definition?.options));
   const retry = definition?.retry ?? {};

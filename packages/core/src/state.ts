@@ -66,8 +66,11 @@ export interface StateProvider {
   close(): Promise<void>;
 }
 
-/** Event-time windows of a stateful stage. Durations accept `5m`, `1h` or milliseconds. */
-export interface WindowSpec {
+/** Event-time windows of a stateful stage: fixed-size ({@link TimeWindowSpec}) or sessions ({@link SessionWindowSpec}). */
+export type WindowSpec = TimeWindowSpec | SessionWindowSpec;
+
+/** Tumbling or hopping windows of a fixed size. Durations accept `5m`, `1h` or milliseconds. */
+export interface TimeWindowSpec {
   /** Window length. */
   size: string | number;
   /** Step between window starts; equal to `size` (tumbling) by default. Smaller than size gives hopping windows. */
@@ -82,12 +85,31 @@ export interface WindowSpec {
   late?: 'dlq' | 'drop';
 }
 
+/**
+ * Session windows: a key's records at most `gap` apart in event time form one
+ * session; a record that bridges two sessions merges them (see
+ * {@link WindowStore.aggregate}'s `merge`). A session closes, and is emitted
+ * once, when the watermark reaches its last record's time + gap + grace.
+ */
+export interface SessionWindowSpec {
+  session: {
+    /** Inactivity gap: a record further than this from every open session of its key starts a new one. */
+    gap: string | number;
+    /** How long past last record + gap a session still accepts records. Default 0. */
+    grace?: string | number;
+    /** How long a closed session stays queryable in state, counted from its last record + gap. Default: 1 day (at least gap + grace). */
+    retention?: string | number;
+    /** What happens to a record too late for every session: `dlq` (default) or `drop` (counted). */
+    late?: 'dlq' | 'drop';
+  };
+}
+
 /** One window's aggregate, as handed to a stage's `onWindow`. */
 export interface WindowResult<A = unknown> {
   key: string;
   /** Window start, inclusive, epoch ms. */
   start: number;
-  /** Window end, exclusive, epoch ms. */
+  /** Window end, exclusive, epoch ms; for a session, the time of its last record (inclusive). */
   end: number;
   value: A;
   /** True when the window is closed (its last emission). */
@@ -100,8 +122,12 @@ export interface WindowStore<A = unknown> {
    * Folds a record at event time `timestamp` into every window of `key` that
    * contains it. Returns false when the record is too late for all of them
    * (then dropped or dead-lettered per the spec's `late`).
+   *
+   * Session windows need `merge`: when the record bridges open sessions of
+   * the key, their aggregates are combined oldest first with
+   * `merge(older, newer)` and the record is then folded into the result.
    */
-  aggregate(key: string, timestamp: number, fold: (acc: A | undefined) => A): Promise<boolean>;
+  aggregate(key: string, timestamp: number, fold: (acc: A | undefined) => A, merge?: (older: A, newer: A) => A): Promise<boolean>;
   /** The aggregate of one window, if still in state. */
   get(key: string, windowStart: number): Promise<A | undefined>;
   /** Windows of a key (or of all keys) in state, by key, then start. */

@@ -1,6 +1,8 @@
 import { parseDuration } from './duration.js';
 import { SedaError } from './errors.js';
-import type { StateStore, WindowResult, WindowSpec, WindowStore } from './state.js';
+import { createSessionWindows, isSessionSpec } from './session-windows.js';
+import type { StateStore, TimeWindowSpec, WindowResult, WindowSpec, WindowStore } from './state.js';
+import { DIGITS, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
 
 /**
  * Event-time windows kept in a partition's own state, so window contents,
@@ -27,29 +29,14 @@ import type { StateStore, WindowResult, WindowSpec, WindowStore } from './state.
  * batch's state (`savepoint`, `rollback`).
  */
 
-const DIGITS = 15;
 const WM = '\u0000wm';
 const ENTRY = '\u0000w\u0000';
 const OPEN = '\u0000o\u0000';
 const CLOSED = '\u0000r\u0000';
-const NUL = '\u0000';
-
-function pad(n: number): string {
-  return String(Math.max(0, Math.floor(n))).padStart(DIGITS, '0');
-}
 
 interface Entry<A> {
   a: A;
   c?: 1;
-}
-
-/** What `\0wm` holds. */
-interface Meta {
-  wm: number;
-  /** Smallest end among open windows; null when none is open. */
-  next: number | null;
-  /** Smallest end among closed windows still kept; null when none is. */
-  exp: number | null;
 }
 
 /** Hooks the stage transform gives the engine. */
@@ -89,7 +76,7 @@ export interface WindowParams {
 }
 
 /** Validates a window spec and resolves its durations. */
-export function resolveWindowSpec(spec: WindowSpec): WindowParams {
+export function resolveWindowSpec(spec: TimeWindowSpec): WindowParams {
   const sizeMs = parseDuration(spec.size, 'state.windows.size');
   const advanceMs = spec.advance === undefined ? sizeMs : parseDuration(spec.advance, 'state.windows.advance');
   const graceMs = spec.grace === undefined ? 0 : parseDuration(spec.grace, 'state.windows.grace');
@@ -112,37 +99,12 @@ export function windowStarts(ts: number, sizeMs: number, advanceMs: number): num
   return starts.reverse();
 }
 
-/** Creates the window engine of a stage instance. */
+/** Creates the window engine of a stage instance: time windows (tumbling, hopping) or session windows. */
 export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks): WindowsEngine<A> {
+  if (isSessionSpec(spec)) return createSessionWindows<A>(spec, hooks);
   const p = resolveWindowSpec(spec);
-  let state: StateStore | undefined;
-  /** The batch's watermark, read once per batch; `dirty` when it moved since. */
-  let meta: Meta | undefined;
-  let dirty = false;
-  /** The watermark at the last savepoint (`hasSaved` false: not read yet then); reused, as every record takes one. */
-  const saved: Meta = { wm: Number.NEGATIVE_INFINITY, next: null, exp: null };
-  let hasSaved = false;
-  let savedDirty = false;
-
-  const bound = (): StateStore => {
-    if (state === undefined) throw new SedaError('SEDA_STAGE_NO_STATE', 'ctx.windows used outside a batch');
-    return state;
-  };
-  /** Reads the watermark and the smallest open end; an older store kept only the watermark (a number). */
-  const readMeta = async (s: StateStore): Promise<Meta> => {
-    const v = (await s.get(WM)) as Meta | number | undefined;
-    if (v === undefined) return { wm: Number.NEGATIVE_INFINITY, next: null, exp: null };
-    // An older store kept only the watermark: find the rest once.
-    if (typeof v === 'number') return { wm: v, next: await firstEnd(s, OPEN), exp: await firstEnd(s, CLOSED) };
-    return { wm: v.wm ?? Number.NEGATIVE_INFINITY, next: v.next, exp: v.exp ?? null };
-  };
-  /** The smallest end in an index (open or closed windows), or null. */
-  const firstEnd = async (s: StateStore, index: string): Promise<number | null> => {
-    for await (const [k] of s.range({ prefix: index, limit: 1 })) return Number(k.slice(index.length, index.length + DIGITS));
-    return null;
-  };
-  /** The batch's watermark: read from state once, then kept (and changed) here until `flush`. */
-  const current = async (s: StateStore): Promise<Meta> => (meta ??= await readMeta(s));
+  const meta = new WindowMeta(WM, OPEN, CLOSED);
+  const bound = (): StateStore => meta.store;
 
   /** Whether windows are due to close, or to leave state, at watermark `wm`. */
   const isDue = (m: Meta, wm: number): boolean => (m.next !== null && m.next + p.graceMs <= wm) || (m.exp !== null && m.exp + p.retentionMs <= wm);
@@ -184,32 +146,19 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
 
   return {
     bind(s: StateStore): void {
-      state = s;
-      meta = undefined;
-      dirty = false;
-      hasSaved = false;
-      savedDirty = false;
+      meta.bind(s);
     },
 
     savepoint(): void {
-      hasSaved = meta !== undefined;
-      if (meta !== undefined) {
-        saved.wm = meta.wm;
-        saved.next = meta.next;
-        saved.exp = meta.exp;
-      }
-      savedDirty = dirty;
+      meta.savepoint();
     },
 
     rollback(): void {
-      meta = hasSaved ? { wm: saved.wm, next: saved.next, exp: saved.exp } : undefined;
-      dirty = savedDirty;
+      meta.rollback();
     },
 
     flush(): void {
-      if (!dirty || meta === undefined) return;
-      bound().put(WM, { wm: meta.wm, next: meta.next, exp: meta.exp });
-      dirty = false;
+      meta.flush();
     },
 
     async aggregate(key: string, timestamp: number, fold: (acc: A | undefined) => A): Promise<boolean> {
@@ -217,7 +166,7 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       if (!Number.isFinite(timestamp)) {
         throw new SedaError('SEDA_STAGE_PROCESS', `windows: event time of key "${key}" is not a number (${String(timestamp)})`);
       }
-      const m = await current(s);
+      const m = await meta.current();
       const wm = m.wm;
       const { next, exp } = m;
       let accepted = false;
@@ -249,16 +198,16 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       // This record moved the watermark past the end + grace of the oldest open window (or the
       // retention of the oldest closed one): it closes (or expires) them, all that are due.
       if (isDue(m, m.wm)) await close(s, m.wm, m);
-      if (m.wm !== wm || m.next !== next || m.exp !== exp) dirty = true;
+      if (m.wm !== wm || m.next !== next || m.exp !== exp) meta.touch();
       return true;
     },
 
     async closeDue(): Promise<void> {
       const s = bound();
-      const m = await current(s);
+      const m = await meta.current();
       if (m.wm === Number.NEGATIVE_INFINITY || !isDue(m, m.wm)) return;
       await close(s, m.wm, m);
-      dirty = true;
+      meta.touch();
     },
 
     async get(key: string, windowStart: number): Promise<A | undefined> {

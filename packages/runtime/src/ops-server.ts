@@ -1,8 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SedaError, silentLogger, type Logger } from '@seda/core';
 import type { Registry } from 'prom-client';
 import type { HealthReport } from './health.js';
+import type { StateQuery } from './state-query.js';
 
 /** Options of {@link serveOps}. */
 export interface OpsServerOptions {
@@ -12,10 +13,12 @@ export interface OpsServerOptions {
   host?: string;
   registry: Registry;
   health: { liveness(): HealthReport; readiness(): HealthReport };
+  /** Serves `/state/<key>` and `/state?prefix=&limit=` once it returns a query (a stateful stage, once running). */
+  state?: () => StateQuery | undefined;
   log?: Logger;
 }
 
-/** The operations endpoint: `/metrics`, `/healthz`, `/readyz`. */
+/** The operations endpoint: `/metrics`, `/healthz`, `/readyz`, and `/state` for a stateful stage. */
 export interface OpsServer {
   readonly port: number;
   readonly url: string;
@@ -44,6 +47,10 @@ export async function serveOps(options: OpsServerOptions): Promise<OpsServer> {
           res.writeHead(500, { 'content-type': 'text/plain' }).end(`collecting metrics failed: ${(err as Error).message}\n`);
         },
       );
+      return;
+    }
+    if (path === '/state' || path.startsWith('/state/')) {
+      serveState(options.state?.(), req.url ?? '/', path, res, log);
       return;
     }
     const report = path === '/healthz' ? options.health.liveness() : path === '/readyz' ? options.health.readiness() : undefined;
@@ -78,4 +85,44 @@ export async function serveOps(options: OpsServerOptions): Promise<OpsServer> {
         server.closeAllConnections();
       }),
   };
+}
+
+const MAX_LIMIT = 10_000;
+
+/** Answers a `/state` request from the stage's state query. */
+function serveState(query: StateQuery | undefined, url: string, path: string, res: ServerResponse, log: Logger): void {
+  const json = (status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+  };
+  if (query === undefined) {
+    json(404, { error: 'this stage keeps no state here (stateless, or not running yet)' });
+    return;
+  }
+  let answer: Promise<{ status: number; body: unknown }>;
+  if (path === '/state' || path === '/state/') {
+    const params = new URL(url, 'http://localhost').searchParams;
+    const limit = Number(params.get('limit') ?? 100);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      json(400, { error: `limit must be a whole number from 1 to ${MAX_LIMIT} (got ${params.get('limit')})` });
+      return;
+    }
+    answer = query.list(params.get('prefix') ?? '', limit);
+  } else {
+    let key: string;
+    try {
+      key = decodeURIComponent(path.slice('/state/'.length));
+    } catch {
+      json(400, { error: 'the key is not valid URL encoding (encode it with encodeURIComponent)' });
+      return;
+    }
+    answer = query.get(key);
+  }
+  answer.then(
+    (a) => json(a.status, a.body),
+    (err: unknown) => {
+      // e.g. the partition was revoked while it was read.
+      log.warn({ err }, 'state query failed');
+      json(503, { error: `state query failed: ${(err as Error).message}; try again` });
+    },
+  );
 }

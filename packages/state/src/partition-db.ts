@@ -77,7 +77,9 @@ export async function countKeys(db: ClassicLevel<string, Buffer>): Promise<numbe
   return keys;
 }
 
-/** State entries of a partition's database, in key order, decoded. */
-export async function* stateEntries<T>(db: ClassicLevel<string, Buffer>, codec: Codec<T>): AsyncIterable<[string, T]> {
-  for await (const [k, v] of db.iterator({ gte: STATE_PREFIX, lt: STATE_END })) yield [k.slice(STATE_PREFIX.length), codec.decode(v)];
+/** State entries of a partition's database (optionally those whose key starts with `prefix`, at most `limit`), in key order, decoded. */
+export async function* stateEntries<T>(db: ClassicLevel<string, Buffer>, codec: Codec<T>, options: { prefix?: string; limit?: number } = {}): AsyncIterable<[string, T]> {
+  const gte = STATE_PREFIX + (options.prefix ?? '');
+  const lt = options.prefix ? `${gte}\uffff` : STATE_END;
+  for await (const [k, v] of db.iterator({ gte, lt, limit: options.limit ?? -1 })) yield [k.slice(STATE_PREFIX.length), codec.decode(v)];
 }

@@ -72,8 +72,14 @@ export interface LevelStateStore extends StateProvider {
   partitions(): Promise<StoredPartition[]>;
   /** Stored next offsets per partition, without counting keys (unlike {@link partitions}); partitions a live process holds are read from a copy. */
   storedOffsets(): Promise<Array<{ topic: string; partition: number; offset: number }>>;
-  /** Committed entries of a partition in key order. */
-  entries(topic: string, partition: number): AsyncIterable<[string, unknown]>;
+  /** Committed entries of a partition in key order (optionally those whose key starts with `prefix`, at most `limit`). */
+  entries(topic: string, partition: number, options?: { prefix?: string; limit?: number }): AsyncIterable<[string, unknown]>;
+  /**
+   * The committed value of a key, decoded: what the last finished batch wrote.
+   * Batches are written atomically, so a read never sees one half-written,
+   * and it never waits for the batch in progress.
+   */
+  readCommitted(topic: string, partition: number, key: string): Promise<unknown>;
   /** Deletes a partition's state and offset (e.g. it moved for good). */
   dropPartition(topic: string, partition: number): Promise<void>;
   /** Size of the store's files on disk, bytes. */
@@ -350,8 +356,12 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       }
       return out;
     },
-    async *entries(topic, partition) {
-      yield* stateEntries(await part(topic, partition).db, codec);
+    async *entries(topic, partition, options) {
+      yield* stateEntries(await part(topic, partition).db, codec, options);
+    },
+    async readCommitted(topic, partition, key) {
+      const bytes = await (await part(topic, partition).db).get(STATE_PREFIX + key);
+      return bytes === undefined ? undefined : codec.decode(bytes);
     },
     async dropPartition(topic, partition) {
       await release(topic, partition);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { codecName, deliveryModes, describeOptions, isSource, lineageHeader, SedaError, type DeliveryMode, type OptionsSchema, type Source, type Stage } from '@seda/core';
+import { codecName, deliveryModes, describeOptions, isSessionSpec, isSource, lineageHeader, SedaError, type DeliveryMode, type OptionsSchema, type Source, type Stage } from '@seda/core';
 import { describeChain, loadPlugin, type Hop } from '@seda/runtime';
 
 function optionLines(schema: OptionsSchema): string[] {
@@ -41,7 +41,9 @@ export function describeStage(stage: Stage): string[] {
   if (stage.state) {
     const w = stage.state.windows;
     lines.push(`state:    LevelDB, values ${codecName(stage.state.codec)}, offsets stored with state`);
-    if (w) {
+    if (w && isSessionSpec(w)) {
+      lines.push(`windows:  sessions, gap ${w.session.gap}, grace ${w.session.grace ?? 0}, emit final, late ${w.session.late ?? 'dlq'}`);
+    } else if (w) {
       lines.push(
         `windows:  size ${w.size}${w.advance ? `, advance ${w.advance}` : ' (tumbling)'}, grace ${w.grace ?? 0}, emit ${w.emit ?? 'final'}, late ${w.late ?? 'dlq'}`,
       );

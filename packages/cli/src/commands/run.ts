@@ -17,6 +17,8 @@ import {
   runStage,
   secretValues,
   serveOps,
+  createStateQuery,
+  type StateQuery,
   StageHealth,
   type ResolvedConfig,
   type RunningStage,
@@ -150,13 +152,15 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
 
   const kafka = { ...cfg.kafka };
   let registry: ReturnType<typeof createMetricsRegistry> | undefined;
+  /** `/state` on the metrics port: set once a stateful stage runs. */
+  let stateQuery: StateQuery | undefined;
   let metrics: { host: string; port: number } | undefined;
   if (cfg.metricsPort !== undefined) {
     // Served before connecting: /healthz answers and /readyz says "starting" during connect retries.
     registry = createMetricsRegistry();
     health = new StageHealth({ log });
     const port = cfg.metricsPort === 0 ? 0 : cfg.metricsPort + (instanceIndex ?? 0);
-    const ops = await serveOps({ port, host: cfg.metricsHost, registry, health, log });
+    const ops = await serveOps({ port, host: cfg.metricsHost, registry, health, log, state: () => stateQuery });
     metrics = { host: cfg.metricsHost ?? '0.0.0.0', port: ops.port }; // announced (seda ui scrapes it)
     kafka['statistics.interval.ms'] ??= defaultStatisticsIntervalMs;
   }
@@ -236,6 +240,10 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     health!.attach(stageRun);
     const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();
     createStageMetrics(stageRun, { registry, processMetrics: false, stateSizeBytes: sizeBytes, restores: store === undefined ? undefined : () => [...restores.values()], labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
+    if (store !== undefined) {
+      const input = stageRun.topics.input;
+      stateQuery = createStateQuery({ store, input, group, partitionCount: (await describeTopic(brokers, input, kafka)).length, owned: () => stageRun.assignment().map((p) => p.partition) });
+    }
   }
   // After the metrics listen: announcing takes a round trip, and batches done meanwhile must be counted.
   const announced = await announceInstance({ kind: 'stage', name: stage.name, group, input: stageRun.topics.input, outputs: stageRun.topics.outputs, dlq: stageRun.topics.dlq, mode },

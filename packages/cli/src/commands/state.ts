@@ -4,22 +4,34 @@ import type { Command } from 'commander';
 import { isSedaError, SedaError } from '@seda/core';
 import { describeTopic, listTopics, parseKafkaProperties, resolveBrokers } from '@seda/kafka';
 import { openStateStore, ownerFile } from '@seda/state';
+import { stateGet } from './state-get.js';
 
 /** `seda state <stage>`: stored partitions, offsets and key counts; dump; reset. */
 export function registerStateCommand(program: Command): void {
   program
     .command('state')
-    .description('inspect a stateful stage\'s LevelDB store: partitions with stored offsets, key counts, and local vs changelog position (partitions a running stage holds show as in use)')
+    .description('inspect a stateful stage\'s LevelDB store: partitions with stored offsets, key counts, and local vs changelog position (partitions a running stage holds show as in use); seda state get <stage> <key> prints one key\'s committed value (--url: from running instances)')
     .argument('<stage>', 'stage name (the default group, so the default dir is .seda/state/<stage>)')
+    .argument('[key...]', 'seda state get <stage> <key>: print one key\'s committed value')
     .option('--group <id>', 'consumer group (default: the stage name)')
     .option('--state-dir <dir>', 'state directory (default .seda/state/<group>)')
     .option('--brokers <list>', 'Kafka bootstrap servers, to compare with the changelog topic (default: SEDA_BROKERS, then .seda/broker.json; without any, local columns only)')
     .option('--kafka <key=value>', 'librdkafka property (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--dump', 'print every key and value as JSON lines')
+    .option('--url <url>', 'seda state get: a running instance\'s metrics URL, http://host:port (repeatable; without, the state directory of a stopped stage is read)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--reset', 'delete the store (needs --yes)')
     .option('--yes', 'confirm --reset')
     .option('--verbose', 'print stack traces of errors')
-    .action(async (stage: string, flags: { group?: string; stateDir?: string; dump?: boolean; reset?: boolean; yes?: boolean; brokers?: string; kafka?: string[] }) => {
+    .action(async (first: string, rest: string[], flags: { group?: string; stateDir?: string; dump?: boolean; reset?: boolean; yes?: boolean; brokers?: string; kafka?: string[]; url?: string[] }) => {
+      // `seda state get <stage> <key>`: "get" comes where the stage name goes.
+      if (first === 'get') {
+        const [stageName, key] = rest;
+        if (stageName === undefined || key === undefined) throw new SedaError('SEDA_STATE_OPEN', 'usage: seda state get <stage> <key> [--url http://host:port ...]');
+        process.exitCode = await stateGet(stageName, key, flags, (line) => process.stdout.write(`${line}\n`));
+        return;
+      }
+      if (rest.length > 0) throw new SedaError('SEDA_STATE_OPEN', `unexpected argument "${rest[0]}"; to read one key: seda state get ${first} <key>`);
+      const stage = first;
       const dir = resolve(flags.stateDir ?? join('.seda', 'state', flags.group ?? stage));
       if (!existsSync(dir)) throw new SedaError('SEDA_STATE_OPEN', `no state at ${dir}; pass --state-dir (or --group) of the stage you ran`);
       if (flags.reset) {

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDuration, SedaError } from '@seda/core';
+import { isSessionSpec, parseDuration, SedaError } from '@seda/core';
 import { serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
 import { loadStage } from '@seda/runtime';
 import { runChecks, type Check } from './checks.js';
@@ -89,7 +89,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     }
     say(`embedded broker at ${broker.bootstrap}; topics ${allTopics.join(', ')} (${o.partitions} partitions each); logs in ${relative(process.cwd(), join(o.dir, 'logs')) || o.dir}`);
     const windows = (await loadStage('consumption-average')).state?.windows;
-    if (windows === undefined || (windows.advance !== undefined && parseDuration(windows.advance) !== parseDuration(windows.size))) {
+    if (windows === undefined || isSessionSpec(windows) || (windows.advance !== undefined && parseDuration(windows.advance) !== parseDuration(windows.size))) {
       throw new SedaError('SEDA_DEMO_OPTIONS', 'the demo checks consumption-average\'s outputs as tumbling windows, and its definition declares none');
     }
     const windowMs = parseDuration(windows.size);
