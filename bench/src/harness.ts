@@ -13,7 +13,7 @@ import { nowMicros, type ExpectedWindows } from './payload.js';
 import { Sampler } from './sampler.js';
 import { interpolate, perSecond, timeAtCount } from './stats.js';
 import { WorkerHandle } from './worker-handle.js';
-import type { SystemKind, WorkerResult } from './worker/protocol.js';
+import type { SystemKind, WorkerConfig, WorkerResult } from './worker/protocol.js';
 
 /** Progress of a measurement, for the progress bar. */
 export interface Progress {
@@ -41,6 +41,8 @@ export interface PipelineSpec {
   kind: SystemKind;
   /** seda-stage: the stage module. */
   stagePath?: string;
+  /** More of the worker's config (e.g. `lineage` for the raw baseline writing seda's header). */
+  worker?: Pick<WorkerConfig, 'lineage'>;
   phase: Phase;
   /** Consumer groups reading the input (fanout), each writing its own output topic. */
   groups: number;
@@ -125,7 +127,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
         ws.push(
           new WorkerHandle(
             name,
-            { system: spec.kind, brokers: broker.bootstrap, input, output: outputs[g], group: `bench-group-${g}`, stagePath: spec.stagePath, stateDir, partitions: spec.partitions, kafka },
+            { ...spec.worker, system: spec.kind, brokers: broker.bootstrap, input, output: outputs[g], group: `bench-group-${g}`, stagePath: spec.stagePath, stateDir, partitions: spec.partitions, kafka },
             options.workerExecArgv,
           ),
         );

@@ -4,8 +4,10 @@ export { defineScenario, discoverScenarios, scenariosDir, type Scenario, type Sc
 export { measurePipeline, type PipelineSpec, type HarnessOptions, type Progress } from './harness.js';
 export { measureProducer, type ProducerSpec } from './measure-producer.js';
 export { echoPipeline, readingsPipeline, phaseLoad, type SystemRun } from './pipelines.js';
-export { atLeastTimes, below, memoryTarget, figuresOf, ratiosOf, scenarioResult, systemResult, figureKeys, type Figures, type FigureKey, type ScenarioResult, type SystemResult } from './results.js';
+export { atLeastTimes, atMostTimes, ratioInfo, below, memoryTarget, figuresOf, ratiosOf, scenarioResult, systemResult, figureKeys, type Figures, type FigureKey, type ScenarioResult, type SystemResult } from './results.js';
 export type { Measurement, Phase, CoreUse, RetentionReport } from './measurement.js';
 export { median, ratio, perSecond, interpolate, timeAtCount } from './stats.js';
 export { benchErrorCodes, type BenchErrorCode } from './errors.js';
 export { warmupFor, maxLeadFor, type BenchOptions } from './options.js';
+export { assertPeerInstalled, isPeerInstalled, peersDir, peersInstallCommand } from './peers.js';
+export { benchError } from './errors.js';

@@ -30,6 +30,8 @@ export interface CoreUse {
 /** One measurement of one system in one phase of one run. */
 export interface Measurement {
   system: string;
+  /** Why it was not measured (a peer not installed, or one the embedded broker cannot serve); no figures then. */
+  notMeasured?: string;
   phase: Phase;
   /** Measured messages (warm-up excluded), per group. */
   messages: number;

@@ -2,7 +2,7 @@ import { measurePipeline } from './harness.js';
 import type { Measurement, Phase } from './measurement.js';
 import { expectedHourlyWindows, readingsSpec } from './payload.js';
 import type { ScenarioContext } from './scenario.js';
-import type { SystemKind } from './worker/protocol.js';
+import type { SystemKind, WorkerConfig } from './worker/protocol.js';
 
 /** Messages, warm-up and rate of a phase: full speed, or the fixed rate for `rateSeconds` after 1 s of warm-up. */
 export function phaseLoad(ctx: ScenarioContext, phase: Phase): { messages: number; warmup: number; rate: number } {
@@ -15,6 +15,8 @@ export interface SystemRun {
   id: string;
   kind: SystemKind;
   stagePath?: string;
+  /** More of the worker's config. */
+  worker?: Pick<WorkerConfig, 'lineage'>;
 }
 
 /** The identity pipeline (stamped values echoed), with `groups` groups of `instances` processes each. */
@@ -26,6 +28,7 @@ export function echoPipeline(ctx: ScenarioContext, run: SystemRun, phase: Phase,
       system: run.id,
       kind: run.kind,
       stagePath: run.stagePath,
+      worker: run.worker,
       phase,
       groups: shape.groups ?? 1,
       instances: shape.instances ?? 1,
@@ -56,6 +59,7 @@ export function readingsPipeline(ctx: ScenarioContext, run: SystemRun, output: '
       system: run.id,
       kind: run.kind,
       stagePath: run.stagePath,
+      worker: run.worker,
       phase: 'throughput',
       groups: 1,
       instances: 1,

@@ -19,8 +19,12 @@ export interface RunnerIO {
   onStep?: (step: string) => void;
 }
 
-/** A measurement that failed: its error and no figures. */
+/** A measurement that failed: its error and no figures (or, for SEDA_BENCH_NOT_MEASURED, why it was not measured). */
 function failed(system: ScenarioSystem, phase: Phase, err: unknown): Measurement {
+  const message = (err as Error).message ?? String(err);
+  if ((err as { code?: string }).code === 'SEDA_BENCH_NOT_MEASURED') {
+    return { system: system.id, phase, notMeasured: message, messages: 0, groups: 0, instances: 0, sizeBytes: 0, cores: {}, duplicates: 0, missing: 0, series: [], rssSeries: [], errors: [], notes: [] };
+  }
   return { system: system.id, phase, messages: 0, groups: 0, instances: 0, sizeBytes: 0, cores: {}, duplicates: 0, missing: 0, series: [], rssSeries: [], errors: [(err as Error).message ?? String(err)], notes: [] };
 }
 
@@ -92,6 +96,10 @@ async function runScenario(
           m = failed(system, phase, err);
         }
         measured.get(system.id)![phase].push(m);
+        if (m.notMeasured !== undefined) {
+          progress.stop(`${label}: not measured: ${m.notMeasured}`);
+          continue;
+        }
         progress.stop(`${label}: ${m.errors.length > 0 && m.msgsPerSec === undefined ? `FAILED: ${m.errors[0]}` : summary(m)}`);
       }
     }

@@ -60,6 +60,8 @@ export interface Target {
 export interface TargetOutcome {
   value?: number;
   met?: boolean;
+  /** A figure shown with the targets that promises nothing: printed `[info]`. */
+  info?: boolean;
   detail: string;
 }
 

@@ -53,6 +53,7 @@ export function columnsOf(result: ScenarioResult): Array<{ header: string; cell:
 /** One line per system: its errors, duplicates and missing records, or `clean`. */
 export function integrityLines(result: ScenarioResult): string[] {
   return result.systems.map((s) => {
+    if (s.notMeasured !== undefined) return `${s.label}: not measured: ${s.notMeasured}`;
     const problems: string[] = [];
     if (s.missing > 0) problems.push(`${s.missing} records missing`);
     const lost = s.runs.reduce((n, m) => n + (m.retention?.lost ?? 0), 0);
@@ -63,9 +64,9 @@ export function integrityLines(result: ScenarioResult): string[] {
   });
 }
 
-/** The targets as lines: `[met]`, `[NOT MET]` or `[n/a]`, name and figure. */
+/** The targets as lines: `[met]`, `[NOT MET]`, `[n/a]` or `[info]`, name and figure. */
 export function targetLines(result: ScenarioResult): string[] {
-  return result.targets.map((t) => `[${t.met === undefined ? 'n/a' : t.met ? 'met' : 'NOT MET'}] ${t.name}: ${t.detail}`);
+  return result.targets.map((t) => `[${t.info ? 'info' : t.met === undefined ? 'n/a' : t.met ? 'met' : 'NOT MET'}] ${t.name}: ${t.detail}`);
 }
 
 /** What a scenario measured, in one line. */

@@ -5,7 +5,7 @@
  */
 
 /** The systems a worker can run. */
-export const systemKinds = ['seda-stage', 'raw-passthrough', 'kafkajs-passthrough', 'seda-produce', 'raw-produce'] as const;
+export const systemKinds = ['seda-stage', 'raw-passthrough', 'kafkajs-passthrough', 'confluent-passthrough', 'platformatic-passthrough', 'seda-produce', 'raw-produce'] as const;
 /** One of {@link systemKinds}. */
 export type SystemKind = (typeof systemKinds)[number];
 
@@ -26,6 +26,8 @@ export interface WorkerConfig {
   size?: number;
   partitions?: number;
   rate?: number;
+  /** raw-passthrough: also write seda's lineage header on every output (the second baseline). */
+  lineage?: boolean;
   /** librdkafka properties for every client of the system under test (KafkaJS maps fetch.wait.max.ms). */
   kafka?: { [key: string]: string | number | boolean };
   /** How often the worker samples its CPU, memory and progress, ms. */
