@@ -152,8 +152,8 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     observer = new Observer({ brokers: broker.bootstrap, topics: outputs, partitions: spec.partitions, kind: spec.output, expected: spec.expectedOutputs, warmup: spec.warmup });
     await observer.start();
     const consumedBy = (ws: WorkerHandle[]): number => ws.reduce((n, w) => n + w.count(), 0);
-    const progress =
-      spec.output === 'windows' ? () => Math.min(...groups.map(consumedBy)) : () => observer!.minDistinct();
+    const byInput = spec.output === 'windows' || spec.output === 'any';
+    const progress = byInput ? () => Math.min(...groups.map(consumedBy)) : () => observer!.minDistinct();
     generator = new LoadGenerator({
       brokers: broker.bootstrap,
       topic: input,
@@ -193,16 +193,18 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
     const generated = generator.run();
+    let settled = false;
     await new Promise<void>((resolve, reject) => {
       const check = setInterval(() => {
         const failed = workers.find((w) => w.failure !== undefined);
         const err = failed ? benchError('SEDA_BENCH_WORKER', failed.failure!) : stallError;
         if (err) {
           clearInterval(check);
+          settled = true;
           reject(err);
         }
       }, 100);
-      void obs.whenComplete().then(() => {
+      void (spec.output === 'any' ? whenQuiet(() => Math.min(...groups.map(consumedBy)) >= total, obs, () => settled) : obs.whenComplete()).then(() => {
         clearInterval(check);
         resolve();
       });
@@ -220,7 +222,12 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     loopDelay.disable();
     const stalledMs = loopDelay.max / 1e6;
     if (stalledMs > 50) notes.push(`the bench process (load generator and observer) stalled up to ${Math.round(stalledMs)} ms once (event-loop delay p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms): latency tails include that`);
-    const end = Math.max(...obs.progress.map((p) => p.completedAt ?? 0));
+    let end = Math.max(...obs.progress.map((p) => p.completedAt ?? 0));
+    if (spec.output === 'any') {
+      // A user's stage: done when it had consumed every input and its last output arrived (it may emit none).
+      const consumedAt = groups.map((ws) => timeAtCount(sumSeries(ws.map((w) => seriesOf(w.samples, (x) => x.count))), total) ?? nowMicros());
+      end = Math.max(end, ...consumedAt);
+    }
     await sleep(350); // samples past the end, to interpolate at it
     sampler.stop();
 
@@ -243,7 +250,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     }
     const seconds = start === undefined ? undefined : (end - start) / 1e6;
     const msgsPerSec = start === undefined ? undefined : perSecond(spec.messages, end - start);
-    const sizeBytes = spec.payload.kind === 'stamped' ? spec.payload.size : 40;
+    const sizeBytes = spec.payload.kind === 'stamped' ? spec.payload.size : spec.payload.kind === 'records' ? spec.payload.record(0).value.length : 40;
     const cores: CoreUse = start === undefined ? {} : { workers: cpu / (end - start), ...sampler.cores(start, end) };
     // Memory growth from the first measured records (after the warm-up) to the last.
     const growths = workers
@@ -279,6 +286,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
       cores,
       duplicates: obs.progress.reduce((n, p) => n + p.duplicates, 0),
       missing,
+      outputs: spec.output === 'any' ? obs.progress.reduce((n, p) => n + p.distinct, 0) : undefined,
       maxLead: spec.rate > 0 ? undefined : generator.maxLeadSeen,
       retention,
       series: rateSeries(
@@ -300,6 +308,20 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     for (const w of groups.flat()) w.kill();
     await broker.stop().catch(() => {});
     for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** `any` outputs: resolves once `consumedAll()` holds and no output arrived for a second. */
+async function whenQuiet(consumedAll: () => boolean, observer: Observer, cancelled: () => boolean): Promise<void> {
+  let last = -1;
+  let quietSince = Date.now();
+  while (!cancelled()) {
+    await sleep(100);
+    const n = observer.progress.reduce((sum, p) => sum + p.distinct, 0);
+    if (n !== last || !consumedAll()) {
+      last = n;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= 1000) return;
   }
 }
 

@@ -58,6 +58,8 @@ export interface Measurement {
   cores: CoreUse;
   duplicates: number;
   missing: number;
+  /** `any` outputs (a user's stage): the outputs counted, which nothing checks. */
+  outputs?: number;
   /** Full speed: the largest number of messages the generator ran ahead of the system. */
   maxLead?: number;
   retention?: RetentionReport;

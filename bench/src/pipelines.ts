@@ -1,4 +1,5 @@
 import { measurePipeline } from './harness.js';
+import type { LoadPayload } from './load/generator.js';
 import type { Measurement, Phase } from './measurement.js';
 import { expectedHourlyWindows, readingsSpec } from './payload.js';
 import type { ScenarioContext } from './scenario.js';
@@ -71,6 +72,38 @@ export function readingsPipeline(ctx: ScenarioContext, run: SystemRun, output: '
       output,
       expectedOutputs: windows?.count ?? total,
       expectedWindows: windows,
+      maxLead: o.maxLead,
+      kafka: o.kafka,
+    },
+    ctx.harness,
+  );
+}
+
+/**
+ * A user's stage (`seda bench --stage`) over the input `record(seq)` makes
+ * (or meter readings): every output counted, none checked, since only the
+ * stage knows what it emits; the run ends when every input was consumed and
+ * the outputs stopped coming.
+ */
+export function userInputPipeline(ctx: ScenarioContext, run: SystemRun, record: Extract<LoadPayload, { kind: 'records' }>['record'] | undefined): Promise<Measurement> {
+  const o = ctx.options;
+  const payload: LoadPayload = record === undefined ? { kind: 'readings', spec: readingsSpec(o.meters, o.partitions) } : { kind: 'records', record };
+  return measurePipeline(
+    {
+      system: run.id,
+      kind: run.kind,
+      stagePath: run.stagePath,
+      worker: run.worker,
+      phase: 'throughput',
+      groups: 1,
+      instances: 1,
+      partitions: o.partitions,
+      messages: o.messages,
+      warmup: o.warmup,
+      rate: 0,
+      payload,
+      output: 'any',
+      expectedOutputs: 0,
       maxLead: o.maxLead,
       kafka: o.kafka,
     },

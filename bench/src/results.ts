@@ -80,7 +80,7 @@ export interface ScenarioResult {
   date: string;
   machine: MachineInfo;
   commit: CommitInfo;
-  options: Omit<ScenarioOptions, 'stages'> & { stage?: string };
+  options: Omit<ScenarioOptions, 'stages' | 'input'> & { stage?: string; input?: ScenarioOptions['input'] };
   runs: number;
   baseline: string;
   systems: SystemResult[];

@@ -43,7 +43,9 @@ export function rotate<T>(items: T[], k: number): T[] {
 export async function runBench(options: BenchOptions, io: RunnerIO = { out: process.stdout }): Promise<ScenarioResult[]> {
   const all = await discoverScenarios();
   validateOptions(options, all.map((s) => s.name));
-  const selected = options.scenarios.length === 0 ? all : options.scenarios.map((n) => all.find((s) => s.name === n)!);
+  // No scenario named: every one but `stage` (your stage), or only `stage` when --stage gives it.
+  const unnamed = options.stage !== undefined ? all.filter((s) => s.name === 'stage') : all.filter((s) => s.name !== 'stage');
+  const selected = options.scenarios.length === 0 ? unnamed : options.scenarios.map((n) => all.find((s) => s.name === n)!);
   const out = options.out ?? benchDir;
   const progress = io.progress ?? progressView();
   const machine = machineInfo();
@@ -112,7 +114,7 @@ async function runScenario(
       date: new Date().toISOString(),
       machine: where.machine,
       commit: where.commit,
-      options: { ...rest, stage: scenario.name === 'stateful' ? stages.stateful : undefined },
+      options: { ...rest, stage: scenario.name === 'stateful' ? stages.stateful : scenario.name === 'stage' ? stages.user : undefined },
       runs,
       systems: scenario.systems.map((s) => systemResult(s, measured.get(s.id)!.throughput, measured.get(s.id)!.latency)),
       notes: scenario.notes ?? [],

@@ -1,3 +1,5 @@
+import { basename } from 'node:path';
+import { warmupFor } from '../options.js';
 import type { FigureKey, ScenarioResult, SystemResult } from '../results.js';
 
 /** A number for a table: thousands separated from 1000 up, else 3 significant digits; `n/a` when missing. */
@@ -60,7 +62,9 @@ export function integrityLines(result: ScenarioResult): string[] {
     if (lost > 0) problems.push(`${lost} of them lost to the broker's retention (~5 MiB per partition): lower --messages or --size, or raise --partitions`);
     if (s.duplicates > 0) problems.push(`${s.duplicates} duplicates (at-least-once)`);
     problems.push(...s.errors);
-    return `${s.label}: ${problems.length === 0 ? 'every record delivered once, no errors' : problems.join('; ')}`;
+    const outputs = s.runs.find((m) => m.outputs !== undefined && m.phase === 'throughput');
+    const clean = outputs === undefined ? 'every record delivered once, no errors' : `${formatNumber(outputs.outputs)} outputs for ${formatNumber(outputs.messages + warmupFor(outputs.messages))} inputs (counted, not checked), no errors`;
+    return `${s.label}: ${problems.length === 0 ? clean : problems.join('; ')}`;
   });
 }
 
@@ -73,7 +77,8 @@ export function targetLines(result: ScenarioResult): string[] {
 export function headline(result: ScenarioResult): string {
   const o = result.options;
   const parts = [`${formatNumber(o.messages)} messages`];
-  if (result.scenario !== 'stateful') parts.push(`${o.size} B`);
+  if (result.scenario === 'stage' && o.stage !== undefined) parts.push(`stage ${basename(o.stage)}`);
+  else if (result.scenario !== 'stateful') parts.push(`${o.size} B`);
   parts.push(`${o.partitions} partitions`, `${result.runs} run${result.runs > 1 ? 's (median)' : ''}`);
   return `${result.scenario}: ${result.description} (${parts.join(', ')})`;
 }
