@@ -60,6 +60,12 @@ export interface PipelineSpec {
   expectedWindows?: ExpectedWindows;
   /** 0: full speed (closed loop, at most `maxLead` ahead); else messages per second. */
   rate: number;
+  /**
+   * Preloaded input: the generator writes every message as fast as it can
+   * (no lead limit), and the measured window starts only once it is done, so
+   * the system has the machine's cores to itself (scaling a CPU-bound stage).
+   */
+  preload?: boolean;
   maxLead: number;
   /** librdkafka properties for the system under test. */
   kafka?: { [key: string]: string | number | boolean };
@@ -161,7 +167,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
       payload: spec.payload,
       total,
       rate: spec.rate,
-      maxLead: spec.maxLead,
+      maxLead: spec.preload ? total : spec.maxLead,
       progress,
     });
     await generator.connect();
@@ -192,7 +198,10 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     });
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
-    const generated = generator.run();
+    let generatedAt = 0;
+    const generated = generator.run().then(() => {
+      generatedAt = nowMicros();
+    });
     let settled = false;
     await new Promise<void>((resolve, reject) => {
       const check = setInterval(() => {
@@ -233,7 +242,13 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
 
     const groupCounts = groups.map((ws) => sumSeries(ws.map((w) => seriesOf(w.samples, (s) => s.count))));
     const starts = groupCounts.map((c) => timeAtCount(c, spec.warmup)).filter((t): t is number => t !== undefined);
-    const start = starts.length > 0 ? Math.min(...starts) : undefined;
+    const warmedUp = starts.length > 0 ? Math.min(...starts) : undefined;
+    // Preloaded: from the end of the load (and of the warm-up), counting the messages consumed after it.
+    const start = warmedUp === undefined ? undefined : spec.preload ? Math.max(warmedUp, generatedAt) : warmedUp;
+    const consumedAtStart = start === undefined || !spec.preload ? spec.warmup : Math.min(...groupCounts.map((c) => interpolate(c, start) ?? spec.warmup));
+    const measuredMessages = spec.preload ? total - consumedAtStart : spec.messages;
+    if (spec.preload && measuredMessages < spec.messages / 10) errors.push(`preloaded input: the system had consumed ${Math.round(consumedAtStart)} of ${total} messages before the load was written, too few were left to measure: raise --messages`);
+    if (spec.preload && start !== undefined) notes.push(`preloaded input: the measured window starts after the load was written (${Math.round(consumedAtStart)} of ${total} already consumed); ${Math.round(measuredMessages)} messages measured`);
     step('stop');
     const results: WorkerResult[] = await Promise.all(workers.map((w) => w.stop()));
     step('report');
@@ -249,7 +264,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
       cpu += (interpolate(series, end) ?? 0) - (interpolate(series, start ?? end) ?? 0);
     }
     const seconds = start === undefined ? undefined : (end - start) / 1e6;
-    const msgsPerSec = start === undefined ? undefined : perSecond(spec.messages, end - start);
+    const msgsPerSec = start === undefined ? undefined : perSecond(measuredMessages, end - start);
     const sizeBytes = spec.payload.kind === 'stamped' ? spec.payload.size : spec.payload.kind === 'records' ? spec.payload.record(0).value.length : 40;
     const cores: CoreUse = start === undefined ? {} : { workers: cpu / (end - start), ...sampler.cores(start, end) };
     // Memory growth from the first measured records (after the warm-up) to the last.
@@ -282,7 +297,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
       peakRssMB: Math.max(...peaks),
       totalPeakRssMB: peaks.reduce((a, b) => a + b, 0),
       rssGrowthMB: growths.length > 0 ? toMB(Math.max(...growths)) : undefined,
-      cpuSecPerM: start === undefined ? undefined : cpu / 1e6 / ((spec.messages * spec.groups) / 1e6),
+      cpuSecPerM: start === undefined ? undefined : cpu / 1e6 / ((measuredMessages * spec.groups) / 1e6),
       cores,
       duplicates: obs.progress.reduce((n, p) => n + p.duplicates, 0),
       missing,

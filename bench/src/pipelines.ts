@@ -1,4 +1,4 @@
-import { measurePipeline } from './harness.js';
+import { measurePipeline, type PipelineSpec } from './harness.js';
 import type { LoadPayload } from './load/generator.js';
 import type { Measurement, Phase } from './measurement.js';
 import { expectedHourlyWindows, readingsSpec } from './payload.js';
@@ -20,8 +20,8 @@ export interface SystemRun {
   worker?: Pick<WorkerConfig, 'lineage'>;
 }
 
-/** The identity pipeline (stamped values echoed), with `groups` groups of `instances` processes each. */
-export function echoPipeline(ctx: ScenarioContext, run: SystemRun, phase: Phase, shape: { groups?: number; instances?: number } = {}): Promise<Measurement> {
+/** The identity pipeline (stamped values echoed), with `groups` groups of `instances` processes each (`preload`: see {@link PipelineSpec.preload}). */
+export function echoPipeline(ctx: ScenarioContext, run: SystemRun, phase: Phase, shape: { groups?: number; instances?: number; preload?: boolean } = {}): Promise<Measurement> {
   const o = ctx.options;
   const load = phaseLoad(ctx, phase);
   return measurePipeline(
@@ -35,6 +35,7 @@ export function echoPipeline(ctx: ScenarioContext, run: SystemRun, phase: Phase,
       instances: shape.instances ?? 1,
       partitions: o.partitions,
       ...load,
+      preload: shape.preload,
       payload: { kind: 'stamped', size: o.size },
       output: 'stamped',
       expectedOutputs: load.messages + load.warmup,
