@@ -8,7 +8,7 @@ import { benchError } from './errors.js';
 import { summarizeLatency } from './histogram.js';
 import { LoadGenerator, type LoadPayload } from './load/generator.js';
 import { Observer, type OutputKind } from './load/observer.js';
-import { rateSeries, rssGrowth, rssSeriesOf, seriesOf, sumSeries, toMB, type CoreUse, type Measurement, type Phase, type RetentionReport } from './measurement.js';
+import { rateSeries, rssGrowth, rssPerBlock, rssSeriesOf, seriesOf, sumSeries, toMB, type CoreUse, type Measurement, type Phase, type RetentionReport } from './measurement.js';
 import { nowMicros, type ExpectedWindows } from './payload.js';
 import { Sampler } from './sampler.js';
 import { interpolate, perSecond, timeAtCount } from './stats.js';
@@ -314,6 +314,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
         bucketFor(end - rateFrom),
       ),
       rssSeries: rssSeriesOf(workers[peaks.indexOf(Math.max(...peaks))].samples, rateFrom, end),
+      rssPer100k: spec.instances === 1 && spec.groups === 1 ? rssPerBlock(workers[0].samples, spec.warmup) : undefined,
       errors,
       notes,
     };

@@ -82,3 +82,13 @@ export function headline(result: ScenarioResult): string {
   parts.push(`${o.partitions} partitions`, `${result.runs} run${result.runs > 1 ? 's (median)' : ''}`);
   return `${result.scenario}: ${result.description} (${parts.join(', ')})`;
 }
+
+/** One line per system with 2+ complete blocks of 100k records: its peak RSS in each (full speed, the first run). */
+export function memoryLines(result: ScenarioResult): string[] {
+  const lines: string[] = [];
+  for (const s of result.systems) {
+    const blocks = s.runs.find((m) => m.phase === 'throughput' && (m.rssPer100k?.length ?? 0) >= 2)?.rssPer100k;
+    if (blocks !== undefined) lines.push(`${s.label}: peak RSS (MB) per 100k records: ${blocks.join(', ')}`);
+  }
+  return lines;
+}
