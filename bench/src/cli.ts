@@ -24,7 +24,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
       'measure what a stage costs: throughput, end-to-end latency, memory and CPU of seda next to a raw node-rdkafka baseline (and KafkaJS) ' +
         'measured in the same run on fresh embedded brokers; prints a table, saves JSON, appends RESULTS.md and writes an SVG chart',
     )
-    .argument('[scenario...]', `scenarios to run (default: all): ${scenarios.map((s) => s.name).join(', ')}`)
+    .argument('[scenario...]', `scenarios to run (default: all but "stage", or only "stage" when --stage is given): ${scenarios.map((s) => s.name).join(', ')}`)
     .option('--messages <n>', 'measured messages per system (default: per scenario, sized for about 20 s)', num('--messages'))
     .option('--size <bytes>', 'message value size', num('--size'))
     .option('--partitions <p>', 'partitions of every topic (default 8)', num('--partitions'))
