@@ -21,8 +21,8 @@ export async function runBenchCli(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('seda bench')
     .description(
-      'measure what a stage costs: throughput, end-to-end latency, memory and CPU of seda next to a raw node-rdkafka baseline (and KafkaJS) ' +
-        'measured in the same run on fresh embedded brokers; prints a table, saves JSON, appends RESULTS.md and writes an SVG chart',
+      'measure what a stage costs: throughput, end-to-end latency, memory and CPU of seda next to a raw node-rdkafka baseline (plain and writing seda\'s lineage header), ' +
+        'KafkaJS and the opt-in peers (npm run bench:peers) measured in the same run on fresh embedded brokers; prints a table with every target met / NOT MET, saves JSON, appends RESULTS.md and writes an SVG chart',
     )
     .argument('[scenario...]', `scenarios to run (default: all but "stage", or only "stage" when --stage is given): ${scenarios.map((s) => s.name).join(', ')}`)
     .option('--messages <n>', 'measured messages per system (default: per scenario, sized for about 20 s)', num('--messages'))
