@@ -21,10 +21,10 @@ export async function runBenchCli(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('seda bench')
     .description(
-      'measure what a stage costs: throughput, end-to-end latency, memory and CPU of seda next to a raw node-rdkafka baseline (and KafkaJS) ' +
-        'measured in the same run on fresh embedded brokers; prints a table, saves JSON, appends RESULTS.md and writes an SVG chart',
+      'measure what a stage costs: throughput, end-to-end latency, memory and CPU of seda next to a raw node-rdkafka baseline (plain and writing seda\'s lineage header), ' +
+        'KafkaJS and the opt-in peers (npm run bench:peers) measured in the same run on fresh embedded brokers; prints a table with every target met / NOT MET, saves JSON, appends RESULTS.md and writes an SVG chart',
     )
-    .argument('[scenario...]', `scenarios to run (default: all): ${scenarios.map((s) => s.name).join(', ')}`)
+    .argument('[scenario...]', `scenarios to run (default: all but "stage", or only "stage" when --stage is given): ${scenarios.map((s) => s.name).join(', ')}`)
     .option('--messages <n>', 'measured messages per system (default: per scenario, sized for about 20 s)', num('--messages'))
     .option('--size <bytes>', 'message value size', num('--size'))
     .option('--partitions <p>', 'partitions of every topic (default 8)', num('--partitions'))
@@ -32,7 +32,9 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     .option('--rate <msgs>', 'rate of the fixed-rate latency phase in msg/s, 0 to skip it (default 10000)', num('--rate'))
     .option('--quick', 'small runs: the whole suite in a few minutes')
     .option('--json <file>', 'also write every result to this JSON file')
-    .option('--stage <path>', 'stateful scenario: measure this stage module (its input: JSON {kwh, ts} keyed by meter)')
+    .option('--stage <path>', 'measure your stage module (stateless or stateful, built JS) next to the raw passthrough of the same input; with "stateful" named, that scenario measures it instead of its hourly average')
+    .option('--sample <file>', '--stage input: records one a line, JSON {"key": ..., "value": ...} or the value itself, written over and over')
+    .option('--generator <module>', '--stage input: a module whose default export (seq) => ({ key, value }) makes record seq (default input: meter readings, JSON {kwh, ts, n} keyed by meter)')
     .option('--meters <n>', 'stateful scenario: number of meters (default 10000)', num('--meters'))
     .option('--kafka <key=value>', 'librdkafka property for every system under test (repeatable)', collect)
     .option('--out <dir>', 'where RESULTS.md, results/*.json and results/*.svg go (default: the bench package)')

@@ -8,6 +8,7 @@ export const benchErrorCodes = [
   'SEDA_BENCH_BROKER',
   'SEDA_BENCH_STALLED',
   'SEDA_BENCH_UNAVAILABLE',
+  'SEDA_BENCH_NOT_MEASURED',
 ] as const;
 
 /** A code from {@link benchErrorCodes}. */

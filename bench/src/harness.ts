@@ -8,12 +8,12 @@ import { benchError } from './errors.js';
 import { summarizeLatency } from './histogram.js';
 import { LoadGenerator, type LoadPayload } from './load/generator.js';
 import { Observer, type OutputKind } from './load/observer.js';
-import { rateSeries, rssGrowth, rssSeriesOf, seriesOf, sumSeries, toMB, type CoreUse, type Measurement, type Phase, type RetentionReport } from './measurement.js';
+import { rateSeries, rssGrowth, rssPerBlock, rssSeriesOf, seriesOf, sumSeries, toMB, type CoreUse, type Measurement, type Phase, type RetentionReport } from './measurement.js';
 import { nowMicros, type ExpectedWindows } from './payload.js';
 import { Sampler } from './sampler.js';
 import { interpolate, perSecond, timeAtCount } from './stats.js';
 import { WorkerHandle } from './worker-handle.js';
-import type { SystemKind, WorkerResult } from './worker/protocol.js';
+import type { SystemKind, WorkerConfig, WorkerResult } from './worker/protocol.js';
 
 /** Progress of a measurement, for the progress bar. */
 export interface Progress {
@@ -41,6 +41,8 @@ export interface PipelineSpec {
   kind: SystemKind;
   /** seda-stage: the stage module. */
   stagePath?: string;
+  /** More of the worker's config (e.g. `lineage` for the raw baseline writing seda's header). */
+  worker?: Pick<WorkerConfig, 'lineage'>;
   phase: Phase;
   /** Consumer groups reading the input (fanout), each writing its own output topic. */
   groups: number;
@@ -58,6 +60,12 @@ export interface PipelineSpec {
   expectedWindows?: ExpectedWindows;
   /** 0: full speed (closed loop, at most `maxLead` ahead); else messages per second. */
   rate: number;
+  /**
+   * Preloaded input: the generator writes every message as fast as it can
+   * (no lead limit), and the measured window starts only once it is done, so
+   * the system has the machine's cores to itself (scaling a CPU-bound stage).
+   */
+  preload?: boolean;
   maxLead: number;
   /** librdkafka properties for the system under test. */
   kafka?: { [key: string]: string | number | boolean };
@@ -112,6 +120,9 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
   try {
     await broker.createTopic(input, spec.partitions);
     for (const o of outputs) await broker.createTopic(o, spec.partitions);
+    // A stateful seda stage's changelog, one per group, partitioned like the input (as `seda run` creates it).
+    const changelogs = spec.kind === 'seda-stage' ? outputs.map((_, g) => `bench-group-${g}-changelog`) : [];
+    for (const c of changelogs) await broker.createTopic(c, spec.partitions);
     // Several members per group: short session timeout and heartbeats, or the
     // embedded broker holds the second member's join for a session timeout (45 s).
     const kafka = spec.instances > 1 ? { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500, ...spec.kafka } : spec.kafka;
@@ -125,7 +136,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
         ws.push(
           new WorkerHandle(
             name,
-            { system: spec.kind, brokers: broker.bootstrap, input, output: outputs[g], group: `bench-group-${g}`, stagePath: spec.stagePath, stateDir, partitions: spec.partitions, kafka },
+            { ...spec.worker, system: spec.kind, brokers: broker.bootstrap, input, output: outputs[g], group: `bench-group-${g}`, changelogTopic: changelogs[g], stagePath: spec.stagePath, stateDir, partitions: spec.partitions, kafka },
             options.workerExecArgv,
           ),
         );
@@ -150,8 +161,8 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     observer = new Observer({ brokers: broker.bootstrap, topics: outputs, partitions: spec.partitions, kind: spec.output, expected: spec.expectedOutputs, warmup: spec.warmup });
     await observer.start();
     const consumedBy = (ws: WorkerHandle[]): number => ws.reduce((n, w) => n + w.count(), 0);
-    const progress =
-      spec.output === 'windows' ? () => Math.min(...groups.map(consumedBy)) : () => observer!.minDistinct();
+    const byInput = spec.output === 'windows' || spec.output === 'any';
+    const progress = byInput ? () => Math.min(...groups.map(consumedBy)) : () => observer!.minDistinct();
     generator = new LoadGenerator({
       brokers: broker.bootstrap,
       topic: input,
@@ -159,7 +170,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
       payload: spec.payload,
       total,
       rate: spec.rate,
-      maxLead: spec.maxLead,
+      maxLead: spec.preload ? total : spec.maxLead,
       progress,
     });
     await generator.connect();
@@ -190,17 +201,22 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     });
     const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     loopDelay.enable();
-    const generated = generator.run();
+    let generatedAt = 0;
+    const generated = generator.run().then(() => {
+      generatedAt = nowMicros();
+    });
+    let settled = false;
     await new Promise<void>((resolve, reject) => {
       const check = setInterval(() => {
         const failed = workers.find((w) => w.failure !== undefined);
         const err = failed ? benchError('SEDA_BENCH_WORKER', failed.failure!) : stallError;
         if (err) {
           clearInterval(check);
+          settled = true;
           reject(err);
         }
       }, 100);
-      void obs.whenComplete().then(() => {
+      void (spec.output === 'any' ? whenQuiet(() => Math.min(...groups.map(consumedBy)) >= total, obs, () => settled) : obs.whenComplete()).then(() => {
         clearInterval(check);
         resolve();
       });
@@ -218,13 +234,24 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     loopDelay.disable();
     const stalledMs = loopDelay.max / 1e6;
     if (stalledMs > 50) notes.push(`the bench process (load generator and observer) stalled up to ${Math.round(stalledMs)} ms once (event-loop delay p99 ${Math.round(loopDelay.percentile(99) / 1e6)} ms): latency tails include that`);
-    const end = Math.max(...obs.progress.map((p) => p.completedAt ?? 0));
+    let end = Math.max(...obs.progress.map((p) => p.completedAt ?? 0));
+    if (spec.output === 'any') {
+      // A user's stage: done when it had consumed every input and its last output arrived (it may emit none).
+      const consumedAt = groups.map((ws) => timeAtCount(sumSeries(ws.map((w) => seriesOf(w.samples, (x) => x.count))), total) ?? nowMicros());
+      end = Math.max(end, ...consumedAt);
+    }
     await sleep(350); // samples past the end, to interpolate at it
     sampler.stop();
 
     const groupCounts = groups.map((ws) => sumSeries(ws.map((w) => seriesOf(w.samples, (s) => s.count))));
     const starts = groupCounts.map((c) => timeAtCount(c, spec.warmup)).filter((t): t is number => t !== undefined);
-    const start = starts.length > 0 ? Math.min(...starts) : undefined;
+    const warmedUp = starts.length > 0 ? Math.min(...starts) : undefined;
+    // Preloaded: from the end of the load (and of the warm-up), counting the messages consumed after it.
+    const start = warmedUp === undefined ? undefined : spec.preload ? Math.max(warmedUp, generatedAt) : warmedUp;
+    const consumedAtStart = start === undefined || !spec.preload ? spec.warmup : Math.min(...groupCounts.map((c) => interpolate(c, start) ?? spec.warmup));
+    const measuredMessages = spec.preload ? total - consumedAtStart : spec.messages;
+    if (spec.preload && measuredMessages < spec.messages / 10) errors.push(`preloaded input: the system had consumed ${Math.round(consumedAtStart)} of ${total} messages before the load was written, too few were left to measure: raise --messages`);
+    if (spec.preload && start !== undefined) notes.push(`preloaded input: the measured window starts after the load was written (${Math.round(consumedAtStart)} of ${total} already consumed); ${Math.round(measuredMessages)} messages measured`);
     step('stop');
     const results: WorkerResult[] = await Promise.all(workers.map((w) => w.stop()));
     step('report');
@@ -240,8 +267,8 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
       cpu += (interpolate(series, end) ?? 0) - (interpolate(series, start ?? end) ?? 0);
     }
     const seconds = start === undefined ? undefined : (end - start) / 1e6;
-    const msgsPerSec = start === undefined ? undefined : perSecond(spec.messages, end - start);
-    const sizeBytes = spec.payload.kind === 'stamped' ? spec.payload.size : 40;
+    const msgsPerSec = start === undefined ? undefined : perSecond(measuredMessages, end - start);
+    const sizeBytes = spec.payload.kind === 'stamped' ? spec.payload.size : spec.payload.kind === 'records' ? spec.payload.record(0).value.length : 40;
     const cores: CoreUse = start === undefined ? {} : { workers: cpu / (end - start), ...sampler.cores(start, end) };
     // Memory growth from the first measured records (after the warm-up) to the last.
     const growths = workers
@@ -273,10 +300,11 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
       peakRssMB: Math.max(...peaks),
       totalPeakRssMB: peaks.reduce((a, b) => a + b, 0),
       rssGrowthMB: growths.length > 0 ? toMB(Math.max(...growths)) : undefined,
-      cpuSecPerM: start === undefined ? undefined : cpu / 1e6 / ((spec.messages * spec.groups) / 1e6),
+      cpuSecPerM: start === undefined ? undefined : cpu / 1e6 / ((measuredMessages * spec.groups) / 1e6),
       cores,
       duplicates: obs.progress.reduce((n, p) => n + p.duplicates, 0),
       missing,
+      outputs: spec.output === 'any' ? obs.progress.reduce((n, p) => n + p.distinct, 0) : undefined,
       maxLead: spec.rate > 0 ? undefined : generator.maxLeadSeen,
       retention,
       series: rateSeries(
@@ -286,6 +314,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
         bucketFor(end - rateFrom),
       ),
       rssSeries: rssSeriesOf(workers[peaks.indexOf(Math.max(...peaks))].samples, rateFrom, end),
+      rssPer100k: spec.instances === 1 && spec.groups === 1 ? rssPerBlock(workers[0].samples, spec.warmup) : undefined,
       errors,
       notes,
     };
@@ -298,6 +327,20 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
     for (const w of groups.flat()) w.kill();
     await broker.stop().catch(() => {});
     for (const d of stateDirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** `any` outputs: resolves once `consumedAll()` holds and no output arrived for a second. */
+async function whenQuiet(consumedAll: () => boolean, observer: Observer, cancelled: () => boolean): Promise<void> {
+  let last = -1;
+  let quietSince = Date.now();
+  while (!cancelled()) {
+    await sleep(100);
+    const n = observer.progress.reduce((sum, p) => sum + p.distinct, 0);
+    if (n !== last || !consumedAll()) {
+      last = n;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= 1000) return;
   }
 }
 

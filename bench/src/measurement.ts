@@ -30,6 +30,8 @@ export interface CoreUse {
 /** One measurement of one system in one phase of one run. */
 export interface Measurement {
   system: string;
+  /** Why it was not measured (a peer not installed, or one the embedded broker cannot serve); no figures then. */
+  notMeasured?: string;
   phase: Phase;
   /** Measured messages (warm-up excluded), per group. */
   messages: number;
@@ -56,6 +58,10 @@ export interface Measurement {
   cores: CoreUse;
   duplicates: number;
   missing: number;
+  /** Peak RSS (MB) of the largest process in each 100k records after the warm-up (runs of 200k+). */
+  rssPer100k?: number[];
+  /** `any` outputs (a user's stage): the outputs counted, which nothing checks. */
+  outputs?: number;
   /** Full speed: the largest number of messages the generator ran ahead of the system. */
   maxLead?: number;
   retention?: RetentionReport;
@@ -109,6 +115,21 @@ export function rssGrowth(samples: WorkerSample[], from: number, to: number, spa
     if (s.t >= lastStart) last = Math.max(last, s.rss);
   }
   return first === 0 || last === 0 ? undefined : last - first;
+}
+
+/**
+ * Peak RSS (MB) in each block of `span` records consumed after `from`: a
+ * per-record leak shows as a rising row, steady memory as a flat one.
+ */
+export function rssPerBlock(samples: WorkerSample[], from: number, span = 100_000): number[] {
+  const blocks: number[] = [];
+  for (const s of samples) {
+    if (s.count < from) continue;
+    const b = Math.floor((s.count - from) / span);
+    blocks[b] = Math.max(blocks[b] ?? 0, s.rss);
+  }
+  // A block is complete only when a later one started; blocks no sample fell in are skipped.
+  return blocks.slice(0, -1).filter((v) => v !== undefined).map((v) => Math.round(toMB(v)));
 }
 
 /** MB (2^20 bytes). */

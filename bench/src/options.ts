@@ -24,8 +24,17 @@ export interface BenchOptions {
   rate?: number;
   /** Smaller runs: the suite finishes in a few minutes. */
   quick?: boolean;
-  /** Stage module the stateful scenario measures (default: the bench's hourly-average stage). */
+  /**
+   * A stage module to measure: alone (no scenario named) it runs the `stage`
+   * scenario (that stage next to the raw passthrough of the same input);
+   * with `stateful` named, the stateful scenario measures it instead of the
+   * bench's hourly-average stage.
+   */
   stage?: string;
+  /** `stage` scenario: a file of input records, one a line (JSON `{key, value}` or the value itself). */
+  sample?: string;
+  /** `stage` scenario: a module whose default export `(seq) => ({ key, value })` makes the input. */
+  generator?: string;
   /** Meters of the stateful scenario's readings. Default 10000. */
   meters?: number;
   /** librdkafka properties for every system under test. */
@@ -56,6 +65,12 @@ export function validateOptions(o: BenchOptions, known: string[]): void {
   int(o.meters, '--meters', 1);
   for (const s of o.scenarios) if (!known.includes(s)) problems.push(`unknown scenario "${s}" (known: ${known.join(', ')})`);
   if (o.stage !== undefined && !existsSync(resolve(o.stage))) problems.push(`--stage ${o.stage} does not exist (a built stage module, e.g. stages/consumption-average/dist/src/index.js)`);
+  for (const [flag, file] of [['--sample', o.sample], ['--generator', o.generator]] as const) {
+    if (file !== undefined && !existsSync(resolve(file))) problems.push(`${flag} ${file} does not exist`);
+  }
+  if (o.sample !== undefined && o.generator !== undefined) problems.push('give --sample or --generator, not both');
+  if ((o.sample !== undefined || o.generator !== undefined) && o.stage === undefined) problems.push('--sample and --generator are the input of --stage: give the stage module too');
+  if (o.scenarios.includes('stage') && o.stage === undefined) problems.push('the stage scenario measures your stage: give it with --stage <module>');
   if (problems.length > 0) throw benchError('SEDA_BENCH_OPTIONS', problems.join('; '));
 }
 
@@ -94,7 +109,9 @@ export function scenarioOptions(scenario: Scenario, o: BenchOptions): ScenarioOp
       stateful: o.stage === undefined ? join(stagesDir, 'hourly-average.js') : resolve(o.stage),
       statefulKv: join(stagesDir, 'hourly-average-state.js'),
       cpuWork: join(stagesDir, 'cpu-work.js'),
+      user: o.stage === undefined ? undefined : resolve(o.stage),
     },
+    input: { sample: o.sample === undefined ? undefined : resolve(o.sample), generator: o.generator === undefined ? undefined : resolve(o.generator) },
     kafka: o.kafka ?? {},
     quick,
   };

@@ -1,8 +1,9 @@
-import { measurePipeline } from './harness.js';
+import { measurePipeline, type PipelineSpec } from './harness.js';
+import type { LoadPayload } from './load/generator.js';
 import type { Measurement, Phase } from './measurement.js';
 import { expectedHourlyWindows, readingsSpec } from './payload.js';
 import type { ScenarioContext } from './scenario.js';
-import type { SystemKind } from './worker/protocol.js';
+import type { SystemKind, WorkerConfig } from './worker/protocol.js';
 
 /** Messages, warm-up and rate of a phase: full speed, or the fixed rate for `rateSeconds` after 1 s of warm-up. */
 export function phaseLoad(ctx: ScenarioContext, phase: Phase): { messages: number; warmup: number; rate: number } {
@@ -15,10 +16,12 @@ export interface SystemRun {
   id: string;
   kind: SystemKind;
   stagePath?: string;
+  /** More of the worker's config. */
+  worker?: Pick<WorkerConfig, 'lineage'>;
 }
 
-/** The identity pipeline (stamped values echoed), with `groups` groups of `instances` processes each. */
-export function echoPipeline(ctx: ScenarioContext, run: SystemRun, phase: Phase, shape: { groups?: number; instances?: number } = {}): Promise<Measurement> {
+/** The identity pipeline (stamped values echoed), with `groups` groups of `instances` processes each (`preload`: see {@link PipelineSpec.preload}). */
+export function echoPipeline(ctx: ScenarioContext, run: SystemRun, phase: Phase, shape: { groups?: number; instances?: number; preload?: boolean } = {}): Promise<Measurement> {
   const o = ctx.options;
   const load = phaseLoad(ctx, phase);
   return measurePipeline(
@@ -26,11 +29,13 @@ export function echoPipeline(ctx: ScenarioContext, run: SystemRun, phase: Phase,
       system: run.id,
       kind: run.kind,
       stagePath: run.stagePath,
+      worker: run.worker,
       phase,
       groups: shape.groups ?? 1,
       instances: shape.instances ?? 1,
       partitions: o.partitions,
       ...load,
+      preload: shape.preload,
       payload: { kind: 'stamped', size: o.size },
       output: 'stamped',
       expectedOutputs: load.messages + load.warmup,
@@ -56,6 +61,7 @@ export function readingsPipeline(ctx: ScenarioContext, run: SystemRun, output: '
       system: run.id,
       kind: run.kind,
       stagePath: run.stagePath,
+      worker: run.worker,
       phase: 'throughput',
       groups: 1,
       instances: 1,
@@ -67,6 +73,38 @@ export function readingsPipeline(ctx: ScenarioContext, run: SystemRun, output: '
       output,
       expectedOutputs: windows?.count ?? total,
       expectedWindows: windows,
+      maxLead: o.maxLead,
+      kafka: o.kafka,
+    },
+    ctx.harness,
+  );
+}
+
+/**
+ * A user's stage (`seda bench --stage`) over the input `record(seq)` makes
+ * (or meter readings): every output counted, none checked, since only the
+ * stage knows what it emits; the run ends when every input was consumed and
+ * the outputs stopped coming.
+ */
+export function userInputPipeline(ctx: ScenarioContext, run: SystemRun, record: Extract<LoadPayload, { kind: 'records' }>['record'] | undefined): Promise<Measurement> {
+  const o = ctx.options;
+  const payload: LoadPayload = record === undefined ? { kind: 'readings', spec: readingsSpec(o.meters, o.partitions) } : { kind: 'records', record };
+  return measurePipeline(
+    {
+      system: run.id,
+      kind: run.kind,
+      stagePath: run.stagePath,
+      worker: run.worker,
+      phase: 'throughput',
+      groups: 1,
+      instances: 1,
+      partitions: o.partitions,
+      messages: o.messages,
+      warmup: o.warmup,
+      rate: 0,
+      payload,
+      output: 'any',
+      expectedOutputs: 0,
       maxLead: o.maxLead,
       kafka: o.kafka,
     },

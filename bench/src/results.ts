@@ -65,6 +65,8 @@ export interface SystemResult {
   /** Problems seen in any run: a clean result has none. */
   errors: string[];
   notes: string[];
+  /** Why it was not measured (see {@link Measurement.notMeasured}); no figures then. */
+  notMeasured?: string;
   duplicates: number;
   missing: number;
   /** Every measurement, full speed then fixed rate. */
@@ -78,7 +80,7 @@ export interface ScenarioResult {
   date: string;
   machine: MachineInfo;
   commit: CommitInfo;
-  options: Omit<ScenarioOptions, 'stages'> & { stage?: string };
+  options: Omit<ScenarioOptions, 'stages' | 'input'> & { stage?: string; input?: ScenarioOptions['input'] };
   runs: number;
   baseline: string;
   systems: SystemResult[];
@@ -133,6 +135,7 @@ export function systemResult(system: ScenarioSystem, throughput: Measurement[], 
     baseline: system.baseline === true,
     figures: figuresOf(throughput, latency),
     ratio: {},
+    notMeasured: all.find((m) => m.notMeasured !== undefined)?.notMeasured,
     errors: [...new Set(all.flatMap((m) => m.errors.map((e) => `${m.phase}: ${e}`)))],
     notes: [...new Set(all.flatMap((m) => m.notes))],
     duplicates: all.reduce((n, m) => n + m.duplicates, 0),
@@ -169,10 +172,43 @@ export function atLeastTimes(name: string, system: string, other: string, key: F
       const a = systemOf(result, system);
       const b = systemOf(result, other);
       const value = ratio(a?.figures[key], b?.figures[key]);
-      if (value === undefined) return { detail: `${a?.label ?? system} or ${b?.label ?? other} has no ${key}` };
+      if (value === undefined) return { detail: missingDetail(a, b, system, other, key) };
       return { value, met: value >= min, detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
     },
   };
+}
+
+/** Target: `system`'s figure is at most `max` times `other`'s (a cost ratio: CPU, memory). */
+export function atMostTimes(name: string, system: string, other: string, key: FigureKey, max: number): Target {
+  return {
+    name,
+    evaluate(result) {
+      const a = systemOf(result, system);
+      const b = systemOf(result, other);
+      const value = ratio(a?.figures[key], b?.figures[key]);
+      if (value === undefined) return { detail: missingDetail(a, b, system, other, key) };
+      return { value, met: value <= max, detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
+    },
+  };
+}
+
+/** A figure reported with the targets that promises nothing (e.g. what the lineage header costs the raw loop). */
+export function ratioInfo(name: string, system: string, other: string, key: FigureKey): Target {
+  return {
+    name,
+    evaluate(result) {
+      const a = systemOf(result, system);
+      const b = systemOf(result, other);
+      const value = ratio(a?.figures[key], b?.figures[key]);
+      if (value === undefined) return { info: true, detail: missingDetail(a, b, system, other, key) };
+      return { value, info: true, detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
+    },
+  };
+}
+
+function missingDetail(a: SystemResult | undefined, b: SystemResult | undefined, system: string, other: string, key: FigureKey): string {
+  for (const s of [a, b]) if (s?.notMeasured !== undefined) return `${s.label} not measured: ${s.notMeasured}`;
+  return `${a?.label ?? system} or ${b?.label ?? other} has no ${key}`;
 }
 
 /** Target: `system`'s figure is below `max`. */

@@ -19,8 +19,12 @@ export interface RunnerIO {
   onStep?: (step: string) => void;
 }
 
-/** A measurement that failed: its error and no figures. */
+/** A measurement that failed: its error and no figures (or, for SEDA_BENCH_NOT_MEASURED, why it was not measured). */
 function failed(system: ScenarioSystem, phase: Phase, err: unknown): Measurement {
+  const message = (err as Error).message ?? String(err);
+  if ((err as { code?: string }).code === 'SEDA_BENCH_NOT_MEASURED') {
+    return { system: system.id, phase, notMeasured: message, messages: 0, groups: 0, instances: 0, sizeBytes: 0, cores: {}, duplicates: 0, missing: 0, series: [], rssSeries: [], errors: [], notes: [] };
+  }
   return { system: system.id, phase, messages: 0, groups: 0, instances: 0, sizeBytes: 0, cores: {}, duplicates: 0, missing: 0, series: [], rssSeries: [], errors: [(err as Error).message ?? String(err)], notes: [] };
 }
 
@@ -39,7 +43,9 @@ export function rotate<T>(items: T[], k: number): T[] {
 export async function runBench(options: BenchOptions, io: RunnerIO = { out: process.stdout }): Promise<ScenarioResult[]> {
   const all = await discoverScenarios();
   validateOptions(options, all.map((s) => s.name));
-  const selected = options.scenarios.length === 0 ? all : options.scenarios.map((n) => all.find((s) => s.name === n)!);
+  // No scenario named: every one but `stage` (your stage), or only `stage` when --stage gives it.
+  const unnamed = options.stage !== undefined ? all.filter((s) => s.name === 'stage') : all.filter((s) => s.name !== 'stage');
+  const selected = options.scenarios.length === 0 ? unnamed : options.scenarios.map((n) => all.find((s) => s.name === n)!);
   const out = options.out ?? benchDir;
   const progress = io.progress ?? progressView();
   const machine = machineInfo();
@@ -92,6 +98,10 @@ async function runScenario(
           m = failed(system, phase, err);
         }
         measured.get(system.id)![phase].push(m);
+        if (m.notMeasured !== undefined) {
+          progress.stop(`${label}: not measured: ${m.notMeasured}`);
+          continue;
+        }
         progress.stop(`${label}: ${m.errors.length > 0 && m.msgsPerSec === undefined ? `FAILED: ${m.errors[0]}` : summary(m)}`);
       }
     }
@@ -104,7 +114,7 @@ async function runScenario(
       date: new Date().toISOString(),
       machine: where.machine,
       commit: where.commit,
-      options: { ...rest, stage: scenario.name === 'stateful' ? stages.stateful : undefined },
+      options: { ...rest, stage: scenario.name === 'stateful' ? stages.stateful : scenario.name === 'stage' ? stages.user : undefined },
       runs,
       systems: scenario.systems.map((s) => systemResult(s, measured.get(s.id)!.throughput, measured.get(s.id)!.latency)),
       notes: scenario.notes ?? [],

@@ -36,7 +36,9 @@ export interface ScenarioOptions {
   /** Meters of the stateful scenario's readings. */
   meters: number;
   /** Stage modules: the identity stage, the stateful stage (`--stage` or the bench's own windowed one), the bench's key/value-state one, and a CPU-bound one. */
-  stages: { identity: string; stateful: string; statefulKv: string; cpuWork: string };
+  stages: { identity: string; stateful: string; statefulKv: string; cpuWork: string; user?: string };
+  /** The `stage` scenario's input (`--sample` or `--generator`, resolved); neither: meter readings. */
+  input: { sample?: string; generator?: string };
   /** librdkafka properties for the systems under test. */
   kafka: { [key: string]: string | number | boolean };
   quick: boolean;
@@ -60,6 +62,8 @@ export interface Target {
 export interface TargetOutcome {
   value?: number;
   met?: boolean;
+  /** A figure shown with the targets that promises nothing: printed `[info]`. */
+  info?: boolean;
   detail: string;
 }
 

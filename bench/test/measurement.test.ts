@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { rateSeries, rssGrowth, sumSeries } from '../src/measurement.js';
+import { rateSeries, rssGrowth, rssPerBlock, sumSeries } from '../src/measurement.js';
 import { expectedHourlyWindows, reading, readingsSpec, stamp, stampSeq, stampTime, stampedTemplate } from '../src/payload.js';
 import { maxLeadFor, warmupFor } from '../src/options.js';
 import type { WorkerSample } from '../src/worker/protocol.js';
@@ -71,5 +71,14 @@ describe('bench measurement helpers', () => {
     expect(maxLeadFor(8, 100)).to.equal(20_000);
     // 10 KiB values on 2 partitions: a quarter of 2 x 5 MiB holds ~250 of them.
     expect(maxLeadFor(2, 10_240)).to.be.within(200, 300);
+  });
+
+  it('reports the peak RSS of every complete block of 100k records after the warm-up, so growth per 100k shows', () => {
+    const MB = 1024 * 1024;
+    // Warm-up 50k; one sample every 25k records; RSS rises 10 MB per 100k.
+    const samples: WorkerSample[] = Array.from({ length: 17 }, (_, i) => ({ t: i * 1e5, cpuMicros: 0, count: i * 25_000, rss: (100 + Math.floor((i * 25_000) / 100_000) * 10) * MB }));
+    // Blocks after 50k: [50k,150k) [150k,250k) [250k,350k) and the unfinished [350k, 400k].
+    expect(rssPerBlock(samples, 50_000)).to.deep.equal([110, 120, 130]);
+    expect(rssPerBlock(samples.slice(0, 3), 50_000)).to.deep.equal([]);
   });
 });

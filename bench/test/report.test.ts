@@ -8,7 +8,8 @@ import { formatNumber, formatRatio } from '../src/report/format.js';
 import { appendResults, resultsEntry } from '../src/report/results-file.js';
 import { barChart, escapeXml, lineChart, logTicks, niceTicks, svgDocument } from '../src/report/svg.js';
 import { markdownTable, textTable } from '../src/report/table.js';
-import { atLeastTimes, below, memoryTarget, scenarioResult, systemResult, type ScenarioResult } from '../src/results.js';
+import { atLeastTimes, atMostTimes, below, memoryTarget, ratioInfo, scenarioResult, systemResult, type ScenarioResult } from '../src/results.js';
+import { integrityLines, targetLines } from '../src/report/format.js';
 
 function measurement(system: string, phase: 'throughput' | 'latency', f: { rate?: number; p99?: number; rss?: number; growth?: number; cpu?: number; errors?: string[] }): Measurement {
   return {
@@ -72,6 +73,27 @@ function result(): ScenarioResult {
 }
 
 describe('bench results and reports', () => {
+  it('says a system that was not measured, and why, in its integrity line and in the targets on it; prints cost ratios and [info] lines', () => {
+    const base = result();
+    const peer = systemResult({ id: 'peer', label: 'a peer' }, [{ ...measurement('peer', 'throughput', {}), notMeasured: 'not installed: run "npm run bench:peers"' }], []);
+    const r = scenarioResult({ ...base, systems: [...base.systems, peer] }, [
+      atLeastTimes('seda ahead of a peer', 'seda', 'peer', 'msgsPerSec', 1),
+      atMostTimes('CPU seda / raw <= 1.15x', 'seda', 'raw', 'cpuSecPerM', 1.15),
+      atMostTimes('CPU seda / raw <= 0.5x', 'seda', 'raw', 'cpuSecPerM', 0.5),
+      ratioInfo('seda / raw', 'seda', 'raw', 'msgsPerSec'),
+    ]);
+    expect(r.systems[3].notMeasured).to.include('npm run bench:peers');
+    expect(r.systems[3].errors).to.deep.equal([]);
+    expect(integrityLines(r)[3]).to.equal('a peer: not measured: not installed: run "npm run bench:peers"');
+    // CPU: seda 6, raw median 6 -> 1.00x.
+    expect(targetLines(r)).to.deep.equal([
+      '[n/a] seda ahead of a peer: a peer not measured: not installed: run "npm run bench:peers"',
+      '[met] CPU seda / raw <= 1.15x: 1.00x (6.0 vs 6.0)',
+      '[NOT MET] CPU seda / raw <= 0.5x: 1.00x (6.0 vs 6.0)',
+      '[info] seda / raw: 0.90x (99,000 vs 110,000)',
+    ]);
+  });
+
   it('reports the median of runs per figure and each figure\'s ratio to the baseline', () => {
     const r = result();
     const [raw, seda] = r.systems;

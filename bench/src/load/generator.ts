@@ -3,8 +3,26 @@ import { meterKey, nowMicros, reading, readingValue, stamp, stampedTemplate, typ
 
 const ERR_QUEUE_FULL = Kafka.CODES.ERRORS.ERR__QUEUE_FULL;
 
-/** What the generator writes: stamped values of a size, or meter readings. */
-export type LoadPayload = { kind: 'stamped'; size: number } | { kind: 'readings'; spec: ReadingsSpec };
+/** One input record of a `records` payload. */
+export interface LoadRecord {
+  key: Buffer | null;
+  value: Buffer;
+}
+
+/**
+ * What the generator writes: stamped values of a size, meter readings, or
+ * `records` made by a function of the sequence number (a user's sample file
+ * or generator module: `seda bench --stage`); keyed records go to the
+ * partition of a hash of their key, so a key's records stay in order.
+ */
+export type LoadPayload = { kind: 'stamped'; size: number } | { kind: 'readings'; spec: ReadingsSpec } | { kind: 'records'; record(seq: number): LoadRecord };
+
+/** FNV-1a of a key: the partition of a `records` payload's keyed record. */
+export function keyPartition(key: Buffer, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key[i], 0x01000193);
+  return (h >>> 0) % partitions;
+}
 
 /** Options of {@link LoadGenerator}. */
 export interface GeneratorOptions {
@@ -83,6 +101,9 @@ export class LoadGenerator {
         const v = this.#template!;
         stamp(v, stampMicros, seq);
         this.#producer.produce(this.#o.topic, seq % this.#o.partitions, v, null);
+      } else if (p.kind === 'records') {
+        const r = p.record(seq);
+        this.#producer.produce(this.#o.topic, r.key === null ? seq % this.#o.partitions : keyPartition(r.key, this.#o.partitions), r.value, r.key);
       } else {
         const r = reading(p.spec, seq);
         this.#producer.produce(this.#o.topic, r.partition, readingValue(r.kwh, r.ts, seq), Buffer.from(meterKey(r.meter)));

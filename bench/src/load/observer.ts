@@ -5,9 +5,11 @@ import { nowMicros } from '../payload.js';
 /**
  * What the output records are: `stamped` values echoed (latency and sequence
  * from the head of the value), `readings` echoed (sequence from `"n":`), or
- * `windows` (hourly results `{start, count, sum}` keyed by meter).
+ * `windows` (hourly results `{start, count, sum}` keyed by meter), or `any`
+ * (a user's stage: every output counted, none checked; `completedAt` is the
+ * last output's arrival, and the harness decides when the run is over).
  */
-export type OutputKind = 'stamped' | 'readings' | 'windows';
+export type OutputKind = 'stamped' | 'readings' | 'windows' | 'any';
 
 /** Options of {@link Observer}. */
 export interface ObserverOptions {
@@ -62,7 +64,7 @@ export class Observer {
     this.#o = options;
     this.progress = options.topics.map((topic) => ({ topic, distinct: 0, duplicates: 0, readings: 0, kwh: 0 }));
     options.topics.forEach((t, i) => this.#topicIndex.set(t, i));
-    const bitmapSize = options.kind === 'windows' ? 0 : options.expected;
+    const bitmapSize = options.kind === 'windows' || options.kind === 'any' ? 0 : options.expected;
     this.#seen = options.topics.map(() => new Uint8Array(bitmapSize));
     this.#windows = options.topics.map(() => new Set<string>());
     this.#consumer = new Kafka.KafkaConsumer(
@@ -125,6 +127,11 @@ export class Observer {
       const ti = this.#topicIndex.get(m.topic);
       if (ti === undefined || m.value == null) continue;
       const p = this.progress[ti];
+      if (kind === 'any') {
+        p.distinct++;
+        p.completedAt = now;
+        continue;
+      }
       if (kind === 'windows') {
         const w = JSON.parse(m.value.toString()) as { start: number; count: number; sum: number };
         const id = `${m.key?.toString()}:${w.start}`;

@@ -1,3 +1,5 @@
+import { basename } from 'node:path';
+import { warmupFor } from '../options.js';
 import type { FigureKey, ScenarioResult, SystemResult } from '../results.js';
 
 /** A number for a table: thousands separated from 1000 up, else 3 significant digits; `n/a` when missing. */
@@ -53,26 +55,40 @@ export function columnsOf(result: ScenarioResult): Array<{ header: string; cell:
 /** One line per system: its errors, duplicates and missing records, or `clean`. */
 export function integrityLines(result: ScenarioResult): string[] {
   return result.systems.map((s) => {
+    if (s.notMeasured !== undefined) return `${s.label}: not measured: ${s.notMeasured}`;
     const problems: string[] = [];
     if (s.missing > 0) problems.push(`${s.missing} records missing`);
     const lost = s.runs.reduce((n, m) => n + (m.retention?.lost ?? 0), 0);
     if (lost > 0) problems.push(`${lost} of them lost to the broker's retention (~5 MiB per partition): lower --messages or --size, or raise --partitions`);
     if (s.duplicates > 0) problems.push(`${s.duplicates} duplicates (at-least-once)`);
     problems.push(...s.errors);
-    return `${s.label}: ${problems.length === 0 ? 'every record delivered once, no errors' : problems.join('; ')}`;
+    const outputs = s.runs.find((m) => m.outputs !== undefined && m.phase === 'throughput');
+    const clean = outputs === undefined ? 'every record delivered once, no errors' : `${formatNumber(outputs.outputs)} outputs for ${formatNumber(outputs.messages + warmupFor(outputs.messages))} inputs (counted, not checked), no errors`;
+    return `${s.label}: ${problems.length === 0 ? clean : problems.join('; ')}`;
   });
 }
 
-/** The targets as lines: `[met]`, `[NOT MET]` or `[n/a]`, name and figure. */
+/** The targets as lines: `[met]`, `[NOT MET]`, `[n/a]` or `[info]`, name and figure. */
 export function targetLines(result: ScenarioResult): string[] {
-  return result.targets.map((t) => `[${t.met === undefined ? 'n/a' : t.met ? 'met' : 'NOT MET'}] ${t.name}: ${t.detail}`);
+  return result.targets.map((t) => `[${t.info ? 'info' : t.met === undefined ? 'n/a' : t.met ? 'met' : 'NOT MET'}] ${t.name}: ${t.detail}`);
 }
 
 /** What a scenario measured, in one line. */
 export function headline(result: ScenarioResult): string {
   const o = result.options;
   const parts = [`${formatNumber(o.messages)} messages`];
-  if (result.scenario !== 'stateful') parts.push(`${o.size} B`);
+  if (result.scenario === 'stage' && o.stage !== undefined) parts.push(`stage ${basename(o.stage)}`);
+  else if (result.scenario !== 'stateful') parts.push(`${o.size} B`);
   parts.push(`${o.partitions} partitions`, `${result.runs} run${result.runs > 1 ? 's (median)' : ''}`);
   return `${result.scenario}: ${result.description} (${parts.join(', ')})`;
+}
+
+/** One line per system with 2+ complete blocks of 100k records: its peak RSS in each (full speed, the first run). */
+export function memoryLines(result: ScenarioResult): string[] {
+  const lines: string[] = [];
+  for (const s of result.systems) {
+    const blocks = s.runs.find((m) => m.phase === 'throughput' && (m.rssPer100k?.length ?? 0) >= 2)?.rssPer100k;
+    if (blocks !== undefined) lines.push(`${s.label}: peak RSS (MB) per 100k records: ${blocks.join(', ')}`);
+  }
+  return lines;
 }

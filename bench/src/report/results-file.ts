@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { ScenarioResult } from '../results.js';
-import { formatNumber, headline, integrityLines, targetLines } from './format.js';
+import { formatNumber, headline, integrityLines, memoryLines, targetLines } from './format.js';
 import { markdownTable } from './table.js';
 
 const RESULTS_HEADER = `# Bench results
@@ -26,6 +26,7 @@ export function resultsEntry(result: ScenarioResult, chartPath?: string): string
     markdownTable(result),
     '',
     ...integrityLines(result).map((l) => `- ${l}`),
+    ...memoryLines(result).map((l) => `- ${l}`),
     ...result.notes.map((n) => `- ${n}`),
   ];
   if (result.targets.length > 0) lines.push('', 'Targets:', '', ...targetLines(result).map((l) => `- ${l}`));

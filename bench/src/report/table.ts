@@ -1,4 +1,4 @@
-import { columnsOf, headline, integrityLines, rowsOf, targetLines } from './format.js';
+import { columnsOf, headline, integrityLines, memoryLines, rowsOf, targetLines } from './format.js';
 import type { ScenarioResult } from '../results.js';
 
 /** The scenario's result as a plain-text table for the terminal. */
@@ -11,6 +11,7 @@ export function textTable(result: ScenarioResult): string {
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   const out = [headline(result), line(header), ...body.map(line)];
   out.push(...integrityLines(result).map((l) => `  ${l}`));
+  out.push(...memoryLines(result).map((l) => `  ${l}`));
   for (const n of result.notes) out.push(`  note: ${n}`);
   if (result.targets.length > 0) out.push('targets:', ...targetLines(result).map((l) => `  ${l}`));
   return out.join('\n');

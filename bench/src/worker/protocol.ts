@@ -5,7 +5,7 @@
  */
 
 /** The systems a worker can run. */
-export const systemKinds = ['seda-stage', 'raw-passthrough', 'kafkajs-passthrough', 'seda-produce', 'raw-produce'] as const;
+export const systemKinds = ['seda-stage', 'raw-passthrough', 'kafkajs-passthrough', 'confluent-passthrough', 'platformatic-passthrough', 'seda-produce', 'raw-produce'] as const;
 /** One of {@link systemKinds}. */
 export type SystemKind = (typeof systemKinds)[number];
 
@@ -20,12 +20,16 @@ export interface WorkerConfig {
   /** seda-stage: the stage module (path), and where its state lives when it has state. */
   stagePath?: string;
   stateDir?: string;
+  /** seda-stage with state: its changelog topic, created by the bench (the embedded broker creates topics only from the bench process). */
+  changelogTopic?: string;
   /** Producers: messages after the warm-up, warm-up messages, value size, partitions, fixed rate (msg/s, 0: full speed). */
   messages?: number;
   warmup?: number;
   size?: number;
   partitions?: number;
   rate?: number;
+  /** raw-passthrough: also write seda's lineage header on every output (the second baseline). */
+  lineage?: boolean;
   /** librdkafka properties for every client of the system under test (KafkaJS maps fetch.wait.max.ms). */
   kafka?: { [key: string]: string | number | boolean };
   /** How often the worker samples its CPU, memory and progress, ms. */

@@ -2,7 +2,9 @@
 // progress to the bench over IPC (see protocol.ts).
 import { nowMicros } from '../payload.js';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerSample } from './protocol.js';
+import { confluentPassthrough } from './systems/confluent-passthrough.js';
 import { kafkajsPassthrough } from './systems/kafkajs-passthrough.js';
+import { platformaticPassthrough } from './systems/platformatic-passthrough.js';
 import { rawPassthrough } from './systems/raw-passthrough.js';
 import { rawProduce } from './systems/raw-produce.js';
 import { sedaProduce } from './systems/seda-produce.js';
@@ -13,6 +15,8 @@ const factories: { [kind in WorkerConfig['system']]: SystemFactory } = {
   'seda-stage': sedaStage,
   'raw-passthrough': rawPassthrough,
   'kafkajs-passthrough': kafkajsPassthrough,
+  'confluent-passthrough': confluentPassthrough,
+  'platformatic-passthrough': platformaticPassthrough,
   'seda-produce': sedaProduce,
   'raw-produce': rawProduce,
 };

@@ -1,4 +1,5 @@
 import Kafka from 'node-rdkafka';
+import { lineageHeader } from '@seda/core';
 import { consumerDefaults, producerDefaults } from '@seda/kafka';
 import { required, waitUntil, type SystemFactory, type WorkerSystem } from './system.js';
 
@@ -25,10 +26,20 @@ interface Batch {
  * whose every message was acknowledged, every second or 10k records. The
  * same librdkafka settings as seda's defaults (`consumerDefaults`,
  * `producerDefaults`, idempotent producer).
+ *
+ * With `config.lineage` it also writes the header seda writes on every output
+ * (`seda.lineage: <group>/<topic>:<partition>:<offset>:<index>`, one string
+ * header, built per record the way seda builds it): the second baseline,
+ * which splits seda's cost into the header's and seda's own.
  */
 export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
   const topic = required(config, 'input');
   const output = required(config, 'output');
+  const group = required(config, 'group');
+  const withLineage = config.lineage === true;
+  /** Per partition: `<group>/<topic>:<partition>:`, as seda's lineage prefix. */
+  const prefixes: string[] = [];
+  const prefixOf = (partition: number): string => (prefixes[partition] ??= `${group}/${topic}:${partition}:`);
   const errors: string[] = [];
   let consumed = 0;
   let inFlight = 0;
@@ -43,7 +54,7 @@ export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
   const consumer = new Kafka.KafkaConsumer(
     {
       'bootstrap.servers': config.brokers,
-      'group.id': required(config, 'group'),
+      'group.id': group,
       'enable.auto.commit': false,
       'enable.auto.offset.store': false,
       'partition.assignment.strategy': 'range,roundrobin',
@@ -117,7 +128,8 @@ export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
     for (let i = from; i < messages.length; i++) {
       const m = messages[i];
       try {
-        producer.produce(output, null, m.value, m.key, null, batches[i]);
+        if (withLineage) producer.produce(output, null, m.value, m.key, null, batches[i], [{ [lineageHeader]: `${prefixOf(m.partition)}${m.offset}:0` }]);
+        else producer.produce(output, null, m.value, m.key, null, batches[i]);
         inFlight++;
       } catch (err) {
         if ((err as { code?: number }).code !== ERR_QUEUE_FULL) {

@@ -149,7 +149,18 @@ seda topics create ${o.output} --partitions 4
 seda run .                      # against --brokers, SEDA_BROKERS or \`seda broker\`
 \`\`\`
 
-measure it: \`seda bench --stage ${entry}\`
+## Measure it
+
+\`seda bench --stage\` runs this stage, as \`seda run\` runs it, over generated
+input next to a raw node-rdkafka consume-produce loop of the same input, on an
+embedded broker, and prints throughput, CPU and memory side by side (also JSON
+and a chart):
+
+\`\`\`sh
+echo '{"key": "a", "value": {"text": "hello"}}' > sample.jsonl    # one record a line
+seda bench --stage ${entry} --sample sample.jsonl
+seda bench --stage ${entry} --generator ./gen.js   # gen.js: export default (seq) => ({ key, value })
+\`\`\`
 `;
 }
 
