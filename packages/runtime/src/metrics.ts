@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TopicPartition, TopicPartitionOffset } from '@seda/kafka';
-import type { BatchDone, KafkaStats, RunningStage } from './run-stage.js';
+import type { BatchDone, KafkaStats, RunningStage } from './running-stage.js';
 
 /** Options of {@link createStageMetrics}. */
 export interface StageMetricsOptions {

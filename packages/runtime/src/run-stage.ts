@@ -1,4 +1,4 @@
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Transform } from 'node:stream';
 import {
@@ -27,6 +27,8 @@ import {
 import { connectWithRetries, type ConnectRetryOptions } from './connect.js';
 import { clusterKafkaDefaults } from './broker-defaults.js';
 import { kafkaLogProperties, levelOf, routeKafkaLogs } from './kafka-log.js';
+import { RunningStage, type CommitCounts, type BatchDone, type KafkaStats } from './running-stage.js';
+
 
 /** Options of {@link runStage}. */
 export interface RunOptions {
@@ -73,53 +75,6 @@ export interface RunOptions {
   counters?: StageCounters;
   /** Values of the stage's declared options (typed, or strings to parse); resolved once, before connecting. */
   options?: { readonly [name: string]: unknown };
-}
-
-/** A batch of input records done: outputs acknowledged (and, in state mode, state and offsets written). */
-export interface BatchDone {
-  topic: string;
-  partition: number;
-  /** Input records in the batch. */
-  records: number;
-  /** From consumed to done, seconds. */
-  durationSeconds: number;
-}
-
-/** librdkafka statistics of one client (JSON of `statistics.interval.ms`, parsed). */
-export interface KafkaStats {
-  client: 'consumer' | 'producer';
-  stats: { [key: string]: any };
-}
-
-/**
- * A stage running against Kafka. What happens is told by events, for
- * metrics, health and tests (listeners run on the stage's path: keep them
- * cheap; none is per record):
- * - `assigned` (partitions), `revoked` (partitions): rebalance steps;
- * - `batch` ({@link BatchDone}): per input batch done;
- * - `committed` (offsets, durationSeconds): a group commit confirmed;
- * - `commitFailed` (err, offsets): a group commit that failed and was left for the next one;
- * - `stateWritten` (topic, partition, durationSeconds): state and offsets written (state modes);
- * - `stats` ({@link KafkaStats}): librdkafka statistics, when `statistics.interval.ms` is set;
- * - `stopping`: a stop began; `failed` (err): the stage failed and stops.
- */
-export interface RunningStage extends EventEmitter {
-  readonly stage: Stage;
-  readonly mode: DeliveryMode;
-  readonly group: string;
-  /** The topics it reads and writes, overrides applied. */
-  readonly topics: { input: string; outputs: { [output: string]: string }; dlq: string };
-  readonly counters: StageCounters;
-  /** Resolves once stopped; rejects with the error that stopped the stage. */
-  readonly done: Promise<void>;
-  /** Partitions assigned now. */
-  assignment(): TopicPartition[];
-  /** Commits made so far (Kafka commits or state writes). */
-  readonly commits: number;
-  /** Group commits that failed and were left for the next commit (rebalance, broker trouble). */
-  readonly commitFailures: number;
-  /** Graceful stop: stop fetching, drain, deliver, commit, close. Idempotent. */
-  stop(): Promise<void>;
 }
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -211,11 +166,30 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   const state = options.state;
   const commitIntervalMs = options.commitIntervalMs ?? 1000;
   const commitEveryRecords = options.commitEveryRecords ?? 10_000;
-  const emitter = new EventEmitter();
+  const counts: CommitCounts = { commits: 0, commitFailures: 0 };
+  let resolveDone!: () => void;
+  let rejectDone!: (err: Error) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  done.catch(() => {}); // observed through `done` by the caller
+  const emitter = new RunningStage({
+    stage,
+    mode,
+    group,
+    topics: { input: inputTopic, outputs: outputsByName, dlq: dlqTopic },
+    counters,
+    counts,
+    done,
+    assignment: () => source.assignment(),
+    stop: async () => {
+      await shutdown();
+      if (failed) throw failed;
+    },
+  });
   let failed: Error | undefined;
   let stopping = false;
-  let commits = 0;
-  let commitFailures = 0;
   let ackedSinceCommit = 0;
   let committing: Promise<void> = Promise.resolve();
   /** State writes in order per partition: a batch's write starts after the previous one's. */
@@ -253,7 +227,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       try {
         await source.commit(offsets);
         tracker.markCommitted(offsets);
-        if (!stateful) commits++;
+        if (!stateful) counts.commits++;
         emitter.emit('committed', offsets, (performance.now() - startedAt) / 1000);
         log.debug({ offsets }, 'committed');
       } catch (err) {
@@ -265,7 +239,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
         else if ((err as SedaError).canRetry) {
           // Not committed: these records are redelivered if the partition moves, never skipped;
           // the next commit (interval, revoke or shutdown) covers them.
-          commitFailures++;
+          counts.commitFailures++;
           emitter.emit('commitFailed', err, offsets);
           log.warn({ err, offsets }, 'commit failed; offsets stay uncommitted and are retried with the next commit');
         } else fail(new SedaError('SEDA_RUNTIME_FAILED', (err as Error).message, { cause: err }));
@@ -299,7 +273,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
       })
       .then(
         () => {
-          commits++;
+          counts.commits++;
           emitter.emit('stateWritten', batch.topic, batch.partition, (performance.now() - startedAt) / 1000);
           ack(batch);
         },
@@ -415,13 +389,6 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   log.info({ mode, input: inputTopic, outputs: outputTopics }, 'stage started');
 
   let stopped: Promise<void> | undefined;
-  let resolveDone!: () => void;
-  let rejectDone!: (err: Error) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  done.catch(() => {}); // observed through `done` by the caller
 
   async function shutdown(): Promise<void> {
     stopped ??= (async () => {
@@ -455,23 +422,5 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     return stopped;
   }
 
-  return Object.assign(emitter, {
-    stage,
-    mode,
-    group,
-    topics: { input: inputTopic, outputs: outputsByName, dlq: dlqTopic },
-    counters,
-    done,
-    assignment: () => source.assignment(),
-    get commits() {
-      return commits;
-    },
-    get commitFailures() {
-      return commitFailures;
-    },
-    stop: async () => {
-      await shutdown();
-      if (failed) throw failed;
-    },
-  }) as RunningStage;
+  return emitter;
 }
