@@ -234,6 +234,7 @@ export class StageTransform extends Transform implements ContextHost {
       partition: batch.partition,
       nextOffset: batch.nextOffset,
       inputCount: batch.records.length,
+      ticket: batch.ticket,
       messages: [],
       deadLetters: 0,
     };

@@ -33,7 +33,7 @@ export interface RunningStageParts {
   group: string;
   topics: { input: string; outputs: { [output: string]: string }; dlq: string };
   counters: StageCounters;
-  /** Live counts: the same object the commit policy updates. */
+  /** Live counts: the same object the commit policy updates (read at each access). */
   counts: CommitCounts;
   done: Promise<void>;
   assignment(): TopicPartition[];
@@ -59,8 +59,6 @@ export class RunningStage extends EventEmitter {
   /** The topics it reads and writes, overrides applied. */
   readonly topics: { input: string; outputs: { [output: string]: string }; dlq: string };
   readonly counters: StageCounters;
-  /** Resolves once stopped; rejects with the error that stopped the stage. */
-  readonly done: Promise<void>;
   readonly #parts: RunningStageParts;
 
   constructor(parts: RunningStageParts) {
@@ -71,7 +69,11 @@ export class RunningStage extends EventEmitter {
     this.group = parts.group;
     this.topics = parts.topics;
     this.counters = parts.counters;
-    this.done = parts.done;
+  }
+
+  /** Resolves once stopped; rejects with the error that stopped the stage. */
+  get done(): Promise<void> {
+    return this.#parts.done;
   }
 
   /** Commits made so far (Kafka commits or state writes). */
