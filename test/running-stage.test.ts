@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listTopics } from '@seda/kafka';
 import { createMemoryState, defineStage } from '@seda/core';
 import { runStage, type RunningStage } from '@seda/runtime';
 import { createTestTopic, testBroker } from './support/broker.js';
@@ -60,6 +64,24 @@ describe('running stage', function () {
     try {
       await waitFor(() => running.counters.recordsIn >= 20 && written > 0, 30_000, 'state written for the 20 records');
       expect(running.commits).to.equal(written);
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it('opens LevelDB under stateDir with its changelog itself, as seda run does, and closes both at stop', async () => {
+    const input = await createTestTopic('rs-dir-in', 2);
+    const output = await createTestTopic('rs-dir-out', 1);
+    await produceRaw(testBroker().bootstrap, input, Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })));
+    const stateDir = mkdtempSync(join(tmpdir(), 'seda-rs-state-'));
+    const group = `rs-${input}`;
+    const running = await runStage(relay, { brokers: testBroker().bootstrap, group, mode: 'state', stateDir, input, outputs: { out: output }, fromBeginning: true });
+    try {
+      expect(running.state?.changelog?.topic).to.equal(`${group}-relay-changelog`);
+      await waitFor(() => running.commits > 0 && running.counters.recordsIn >= 20, 30_000, 'state written for the 20 records');
+      const topics = await listTopics(testBroker().bootstrap);
+      expect(topics.find((t) => t.name === `${group}-relay-changelog`)?.partitions).to.equal(2);
+      expect(await running.state!.store.storedOffset(input, 0) ?? await running.state!.store.storedOffset(input, 1)).to.be.greaterThan(0);
     } finally {
       await running.stop();
     }

@@ -8,11 +8,12 @@ export interface StageMetricsOptions {
   registry?: Registry;
   /** Node.js process metrics (prom-client's collectDefaultMetrics). Default true. */
   processMetrics?: boolean;
-  /** Size of the state store in bytes, read at scrape time. */
+  /** Size of the state store in bytes, read at scrape time; by default that of the store the runtime opened. */
   stateSizeBytes?: () => Promise<number>;
   /**
    * Restores from the changelog, read at scrape time: per partition, records
-   * restored so far (all restores of this process) and records still to read.
+   * restored so far (all restores of this process) and records still to read;
+   * by default those of the store the runtime opened.
    */
   restores?: () => Array<{ topic: string; partition: number; restored: number; remaining: number }>;
   /** Labels added to every metric besides `stage` and `group` (e.g. `instance`). */
@@ -120,8 +121,9 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
         registers,
       })
     : undefined;
-  if (options.restores !== undefined) {
-    const read = options.restores;
+  const restores = options.restores ?? running.state?.restores;
+  if (restores !== undefined) {
+    const read = restores;
     const restored = new Counter({
       name: 'seda_state_restored_records_total',
       help: 'Changelog records replayed into the local state store (restores of partitions that moved here or were behind).',
@@ -140,8 +142,10 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
       },
     });
   }
-  if (options.stateSizeBytes !== undefined) {
-    const read = options.stateSizeBytes;
+  const store = running.state?.store;
+  const stateSizeBytes = options.stateSizeBytes ?? (store === undefined ? undefined : () => store.sizeBytes());
+  if (stateSizeBytes !== undefined) {
+    const read = stateSizeBytes;
     new Gauge({
       name: 'seda_state_size_bytes',
       help: 'Approximate size of the state store on disk.',

@@ -1,6 +1,6 @@
 import type { Transform } from 'node:stream';
 import { createCounters, silentLogger, type DeliveryMode, type InputBatch, type Logger, type OutputBatch, type RetrySpec, type Stage, type StageCounters, type StateProvider } from '@seda/core';
-import { KafkaSink, KafkaSource, OffsetTracker, type KafkaProperties } from '@seda/kafka';
+import { describeTopic, KafkaSink, KafkaSource, OffsetTracker, type KafkaProperties } from '@seda/kafka';
 import { connectWithRetries, type ConnectRetryOptions } from './connect.js';
 import { clusterKafkaDefaults } from './broker-defaults.js';
 import { CommitPolicy } from './commit-policy.js';
@@ -9,7 +9,8 @@ import { rebalanceHandlers } from './rebalance.js';
 import { RunningStage, type CommitCounts, type KafkaStats } from './running-stage.js';
 import { Shutdown } from './shutdown.js';
 import { StageFailure } from './stage-failure.js';
-import { resolveInstance } from './stage-instance.js';
+import { resolveInstance, type StageInstance } from './stage-instance.js';
+import { openStageState, type StageState } from './stage-state.js';
 import { StateWrites } from './state-writes.js';
 
 export { checkMode } from './stage-instance.js';
@@ -31,8 +32,17 @@ export interface RunOptions {
   /** Output topic overrides by output name. */
   outputs?: { [name: string]: string };
   dlqTopic?: string;
-  /** Where state is kept; required for `state` and `exactly-once` modes (the CLI opens LevelDB under --state-dir). */
+  /**
+   * Where state is kept in the state modes. By default the runtime opens
+   * LevelDB under `stateDir`, with its changelog (as `seda run` does).
+   */
   state?: StateProvider;
+  /** Where LevelDB keeps a stateful stage's state when no `state` is given; `.seda/state/<group>` by default. */
+  stateDir?: string;
+  /** Keep the opened store's changelog topic `<group>-<stage>-changelog` (restores on another machine). Default true. */
+  changelog?: boolean;
+  /** Keep warm standby copies of the partitions other instances own, from the changelog. Default false. */
+  standby?: boolean;
   log?: Logger;
   /** Commit at least this often while records flow. Default 1000 ms. */
   commitIntervalMs?: number;
@@ -88,9 +98,8 @@ function producerProperties(kafka: KafkaProperties | undefined): KafkaProperties
  *
  * The parts: {@link CommitPolicy} (tickets, acks, commits), {@link StateWrites}
  * (state modes), {@link rebalanceHandlers} (assign, revoke), {@link Shutdown};
- * this function only resolves the instance, connects and joins them. (It is
- * longer than most because it is that one linear assembly, in the order the
- * parts depend on each other; each concern lives in its own file.)
+ * this function resolves the instance, connects, opens the state and
+ * {@link assemble}s them.
  */
 export async function runStage(stage: Stage, options: RunOptions): Promise<RunningStage> {
   const instance = resolveInstance(stage, options); // every check before any connection is made
@@ -103,6 +112,37 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   const partitions = await connectWithRetries(options.brokers, options.kafka, options.checkTopics === false ? undefined : [topics.input, ...outputTopics], log, options.connect);
   Object.assign(kafka, await clusterKafkaDefaults(options.brokers, kafka, log, options.connect)); // embedded broker: short group timeouts
 
+  // A stateful stage given no store gets LevelDB with its changelog, as `seda run` gives it.
+  const opened = stateful && options.state === undefined
+    ? await openStageState(stage, { brokers: options.brokers, group, kafka, log, input: topics.input, stateDir: options.stateDir, changelog: options.changelog })
+    : undefined;
+  try {
+    return await assemble(stage, options, { ...instance, log, kafka, partitions, opened, state: options.state ?? opened?.store });
+  } catch (err) {
+    await opened?.store.close().catch(() => {});
+    await opened?.close();
+    throw err;
+  }
+}
+
+/** What {@link runStage} resolved and opened before assembling the stage. */
+interface Resolved extends StageInstance {
+  log: Logger;
+  kafka: KafkaProperties;
+  /** Partition counts of the checked topics. */
+  partitions: { [topic: string]: number };
+  opened?: StageState;
+  state?: StateProvider;
+}
+
+/**
+ * Builds the parts of a running stage, joins them and starts it. Longer than
+ * most functions because it is one linear assembly, in the order the parts
+ * depend on each other; each concern lives in its own file.
+ */
+async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise<RunningStage> {
+  const { mode, group, stateful, topics, log, kafka, partitions } = r;
+  const outputTopics = Object.values(topics.outputs);
   const counters = options.counters ?? createCounters();
   const tracker = new OffsetTracker();
   let shutdown: Shutdown | undefined;
@@ -113,6 +153,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     group,
     topics,
     counters,
+    state: r.opened,
     get counts(): CommitCounts {
       return policy.counts;
     },
@@ -137,8 +178,8 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     failure,
     log,
   });
-  const state =
-    options.state === undefined ? undefined : { provider: options.state, writes: new StateWrites({ state: options.state, events: running, failure, onWritten: (b) => policy.stateWritten(b) }) };
+  const provider = r.state;
+  const state = provider === undefined ? undefined : { provider, writes: new StateWrites({ state: provider, events: running, failure, onWritten: (b) => policy.stateWritten(b) }) };
   const onDelivered = (batch: OutputBatch): void => {
     if (failure.error !== undefined) return;
     // Deliver outputs before writing offsets with state: a crash replays, never skips.
@@ -171,7 +212,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     input: options.input,
     outputs: options.outputs,
     dlqTopic: topics.dlq,
-    state: options.state,
+    state: provider,
     log,
     retry: options.retry,
     concurrency: options.concurrency ?? 4,
@@ -179,9 +220,9 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     group,
     mode,
     partitions,
-    options: instance.options,
+    options: r.options,
   });
-  shutdown = new Shutdown({ source, transform, sink, tracker, policy, state, timeoutMs: options.shutdownTimeoutMs ?? 30_000, events: running, failure, counters, log });
+  shutdown = new Shutdown({ source, transform, sink, tracker, policy, state, stageState: r.opened, timeoutMs: options.shutdownTimeoutMs ?? 30_000, events: running, failure, counters, log });
 
   // Every input batch gets its ticket in source order before the stage sees it; the ticket rides on the batch.
   const src = source;
@@ -205,6 +246,9 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   }
   src.resume();
   policy.startInterval(options.commitIntervalMs ?? 1000);
+  if (options.standby === true && !r.opened?.startStandby(partitions[topics.input] ?? (await describeTopic(options.brokers, topics.input, kafka)).length)) {
+    log.warn('--standby needs a stateful stage with a changelog; no standby copies are kept');
+  }
   log.info({ mode, input: topics.input, outputs: outputTopics }, 'stage started');
   return running;
 }

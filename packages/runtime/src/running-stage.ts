@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { DeliveryMode, Stage, StageCounters } from '@seda/core';
 import type { TopicPartition } from '@seda/kafka';
+import type { StageState } from './stage-state.js';
 
 /** A batch of input records done: outputs acknowledged (and, in state mode, state and offsets written). */
 export interface BatchDone {
@@ -36,6 +37,8 @@ export interface RunningStageParts {
   /** Live counts: the same object the commit policy updates (read at each access). */
   counts: CommitCounts;
   done: Promise<void>;
+  /** The store, changelog and standby the runtime opened (stateful stages given no `state`). */
+  state?: StageState;
   assignment(): TopicPartition[];
   stop(): Promise<void>;
 }
@@ -59,6 +62,8 @@ export class RunningStage extends EventEmitter {
   /** The topics it reads and writes, overrides applied. */
   readonly topics: { input: string; outputs: { [output: string]: string }; dlq: string };
   readonly counters: StageCounters;
+  /** The store (with its changelog) the runtime opened for a stateful stage given no `state`. */
+  readonly state: StageState | undefined;
   readonly #parts: RunningStageParts;
 
   constructor(parts: RunningStageParts) {
@@ -69,6 +74,7 @@ export class RunningStage extends EventEmitter {
     this.group = parts.group;
     this.topics = parts.topics;
     this.counters = parts.counters;
+    this.state = parts.state;
   }
 
   /** Resolves once stopped; rejects with the error that stopped the stage. */

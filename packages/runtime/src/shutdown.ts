@@ -14,6 +14,8 @@ export interface ShutdownParts {
   tracker: OffsetTracker;
   policy: CommitPolicy;
   state?: { provider: StateProvider; writes: StateWrites };
+  /** The store's standby (stopped first) and changelog (closed last), when the runtime opened the state. */
+  stageState?: { stopStandby(): Promise<void>; close(): Promise<void> };
   /** How long a graceful stop waits for in-flight records. */
   timeoutMs: number;
   /** Where `stopping` is emitted (the running stage). */
@@ -59,6 +61,7 @@ export class Shutdown {
   async #stop(): Promise<void> {
     const { source, transform, sink, tracker, policy, state, timeoutMs, failure, log } = this.#p;
     this.#p.events.emit('stopping');
+    await this.#p.stageState?.stopStandby();
     policy.stopInterval();
     source.pause();
     source.unpipe();
@@ -79,6 +82,7 @@ export class Shutdown {
     await sink.close().catch((err: unknown) => log.warn({ err }, 'closing the producer failed'));
     await policy.idle();
     if (state !== undefined) await state.provider.close().catch((err: unknown) => log.warn({ err }, 'closing the state store failed'));
+    await this.#p.stageState?.close();
     const failed = failure.error;
     log.info({ counters: this.#p.counters }, failed ? 'stage stopped after a failure' : 'stage stopped');
     if (failed) this.#rejectDone(failed);

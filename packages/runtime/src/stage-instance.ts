@@ -19,8 +19,6 @@ export interface InstanceOptions {
   input?: string;
   outputs?: { [name: string]: string };
   dlqTopic?: string;
-  /** Whether a state store is (or will be) there for the state modes. */
-  state?: unknown;
   options?: { readonly [name: string]: unknown };
 }
 
@@ -59,9 +57,6 @@ export function resolveInstance(stage: Stage, options: InstanceOptions): StageIn
   const input = options.input ?? stage.input.topic;
   if (!input) throw new SedaError('SEDA_RUNTIME_OPTIONS', `stage "${stage.name}" has no input topic: pass --input <topic>`);
   const stateful = mode === 'state' || mode === 'exactly-once';
-  if (stateful && options.state === undefined) {
-    throw new SedaError('SEDA_RUNTIME_MODE', `mode "${mode}" keeps offsets with state, but no state store was given (pass --state-dir)`);
-  }
   checkMode(stage, mode);
   for (const name of Object.keys(options.outputs ?? {})) {
     if (!(name in stage.outputs)) {

@@ -33,10 +33,9 @@ describe('stage instance', () => {
     expect(i.topics).to.deep.equal({ input: 'in2', outputs: { out: 'out2' }, dlq: 'in2.dlq' });
   });
 
-  it('refuses an unknown output and a state mode without a store, each with its code', () => {
+  it('refuses an unknown output (SEDA_RUNTIME_OPTIONS)', () => {
     expect(codeOf(() => resolveInstance(stage, { outputs: { nope: 'x' } }))).to.equal('SEDA_RUNTIME_OPTIONS');
-    expect(codeOf(() => resolveInstance(stage, { mode: 'state' }))).to.equal('SEDA_RUNTIME_MODE');
-    expect(codeOf(() => resolveInstance(stage, { mode: 'state', state: createMemoryState() }))).to.equal(undefined);
+    expect(codeOf(() => resolveInstance(stage, { mode: 'exactly-once', outputs: { out: 'x' } }))).to.equal(undefined);
   });
 });
 

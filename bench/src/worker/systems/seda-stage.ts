@@ -1,5 +1,4 @@
 import { pino } from 'pino';
-import { openStateStore } from '@seda/state';
 import { loadStage, runStage, type RunningStage } from '@seda/runtime';
 import type { TopicPartition } from '@seda/kafka';
 import { required, type SystemFactory, type WorkerSystem } from './system.js';
@@ -7,8 +6,9 @@ import { required, type SystemFactory, type WorkerSystem } from './system.js';
 /**
  * seda itself: `runStage` with a stage module loaded by path, exactly as
  * `seda run <path>` runs it, with its defaults (at-least-once for a stateless
- * stage; state mode with LevelDB under `stateDir` for a stateful one). Every
- * output of the stage goes to the bench's output topic.
+ * stage; state mode with LevelDB under `stateDir` and its changelog for a
+ * stateful one, opened by the runtime as for `seda run`). Every output of the
+ * stage goes to the bench's output topic.
  */
 export const sedaStage: SystemFactory = (config, hooks): WorkerSystem => {
   const errors: string[] = [];
@@ -24,7 +24,6 @@ export const sedaStage: SystemFactory = (config, hooks): WorkerSystem => {
       const stage = await loadStage(required(config, 'stagePath'));
       const output = required(config, 'output');
       const outputs = Object.fromEntries(Object.keys(stage.outputs).map((name) => [name, output]));
-      const state = stage.hasState ? await openStateStore({ dir: required(config, 'stateDir'), codec: stage.state?.codec, log }) : undefined;
       running = await runStage(stage, {
         brokers: config.brokers,
         group: required(config, 'group'),
@@ -33,7 +32,7 @@ export const sedaStage: SystemFactory = (config, hooks): WorkerSystem => {
         dlqTopic: `${output}.dlq`,
         fromBeginning: true,
         kafka: config.kafka,
-        state,
+        stateDir: stage.hasState ? required(config, 'stateDir') : undefined,
         log,
       });
       running.on('assigned', (ps: TopicPartition[]) => hooks.onAssigned((assigned += ps.length)));
