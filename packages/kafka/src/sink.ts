@@ -76,7 +76,7 @@ export class KafkaSink extends Writable {
     this.#maxInFlight = options.maxInFlight ?? 20_000;
     this.#maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
     const idempotent = options.idempotent ?? true;
-    const { global, topic } = splitKafkaProperties(options.kafka);
+    const { global, topic } = splitKafkaProperties(options.kafka, 'producer');
     this.producer = new Kafka.Producer(
       {
         'bootstrap.servers': options.brokers,

@@ -110,7 +110,7 @@ export class KafkaSource extends Readable {
     this.#batchSize = options.batchSize ?? 1000;
     this.#idleWaitMs = options.idleWaitMs ?? 100;
     const cooperative = options.assignmentStrategy === 'cooperative-sticky';
-    const { global, topic } = splitKafkaProperties(options.kafka);
+    const { global, topic } = splitKafkaProperties(options.kafka, 'consumer');
     // Whatever chose it (the option or a passed-through librdkafka property), the protocol decides
     // how a rebalance is answered: incremental (un)assign for cooperative, full for eager.
     const strategy = String(global['partition.assignment.strategy'] ?? (cooperative ? 'cooperative-sticky' : 'range,roundrobin'));
