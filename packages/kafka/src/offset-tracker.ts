@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { tpKey as key } from '@seda/core';
 
 /** One tracked unit (a record or a batch): committable once acknowledged and all before it are. */
 export interface Ticket {
@@ -45,7 +46,6 @@ class PartitionQueue {
   }
 }
 
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
  * Tracks in-flight work per partition. Units are tracked in consumption order

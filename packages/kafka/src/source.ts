@@ -215,14 +215,6 @@ export class KafkaSource extends Readable {
     return [...this.#assigned.values()];
   }
 
-  pausePartitions(tps: TopicPartition[]): void {
-    this.consumer.pause(tps);
-  }
-
-  resumePartitions(tps: TopicPartition[]): void {
-    this.consumer.resume(tps);
-  }
-
   #onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
     // Not rebalanceProtocol(): it no longer says COOPERATIVE once the consumer is closing.
     const cooperative = this.#cooperative;
@@ -252,7 +244,6 @@ export class KafkaSource extends Readable {
           if (revoked.length > 0) this.emit('revoked', revoked);
         } else {
           this.#log.error({ err }, 'rebalance error');
-          this.emit('rebalance.error', err);
         }
       } catch (e) {
         if (this.consumer.isConnected()) this.destroy(e as Error);

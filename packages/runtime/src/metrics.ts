@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TopicPartition, TopicPartitionOffset } from '@seda/kafka';
+import { tpKey } from '@seda/core';
 import type { BatchDone, KafkaStats, RunningStage } from './running-stage.js';
 
 /** Options of {@link createStageMetrics}. */
@@ -195,10 +196,10 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
       queueBytes.set(Number(stats.msg_size ?? 0));
       return;
     }
-    const assigned = new Set(running.assignment().map((p) => `${p.topic}\u0000${p.partition}`));
+    const assigned = new Set(running.assignment().map((p) => tpKey(p.topic, p.partition)));
     for (const [topic, t] of Object.entries((stats.topics ?? {}) as { [topic: string]: { partitions?: { [p: string]: { consumer_lag?: number } } } })) {
       for (const [partition, p] of Object.entries(t.partitions ?? {})) {
-        if (!assigned.has(`${topic}\u0000${partition}`)) continue; // -1 (unassigned) and partitions of other members
+        if (!assigned.has(tpKey(topic, Number(partition)))) continue; // -1 (unassigned) and partitions of other members
         if (typeof p.consumer_lag === 'number' && p.consumer_lag >= 0) lag.set({ topic, partition }, p.consumer_lag);
       }
     }
