@@ -21,6 +21,7 @@ import {
 import { createLogger } from '../logger.js';
 import { collidingOptions, pluginOptionValues } from '../plugin-options.js';
 import { runSourceCommand } from './run-source.js';
+import { onStopSignals } from '../stop-signals.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -107,34 +108,23 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   // stops the stage as soon as it runs (never the default abrupt exit).
   let running: { stop(): Promise<unknown> } | undefined;
   let health: StageHealth | undefined;
-  let signals = 0;
   const stop = (): void => {
     running!.stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
+  const signals = onStopSignals({
+    stop: (signal) => {
+      log.info({ signal }, 'stopping: draining, delivering and committing');
+      health?.setStopping();
+      if (running) stop();
+    },
+    exitNow: (signal) => {
       log.warn({ signal }, 'second signal: exiting at once');
       process.exit(130);
-    }
-    log.info({ signal }, 'stopping: draining, delivering and committing');
-    health?.setStopping();
-    if (running) stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const supervisor = Number(process.env.SEDA_SUPERVISOR_PID);
-  if (supervisor > 0) {
-    // A worker whose supervisor is gone (even by SIGKILL) stops gracefully rather than linger.
-    const watch = setInterval(() => {
-      if (process.ppid === supervisor) return;
-      clearInterval(watch); // once: a second "signal" would mean exit at once
-      onSignal('SIGTERM');
-    }, 1000).unref();
-  }
+    },
+  });
 
   const kafka = { ...cfg.kafka };
   let registry: ReturnType<typeof createMetricsRegistry> | undefined;
@@ -154,7 +144,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     const values = optionValues(plugin.name, plugin.options, config, pluginArgs);
     await runSourceCommand(plugin, config, values, log, { metrics, instanceIndex }, (source) => {
       running = source;
-      if (signals > 0) stop();
+      if (signals() > 0) stop();
     });
     return;
   }
@@ -193,7 +183,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   const announced = await announceInstance({ kind: 'stage', name: stage.name, group, input: stageRun.topics.input, outputs: stageRun.topics.outputs, dlq: stageRun.topics.dlq, mode },
     { brokers, kafka, log, enabled: cfg.announce !== false, metrics, instanceIndex, until: stageRun.done });
   running = { stop: async () => { await announced?.stop(); await stageRun.stop(); } }; // a clean stop tombstones the announcement first
-  if (signals > 0) stop();
+  if (signals() > 0) stop();
   await stageRun.done;
 }
 
@@ -255,27 +245,17 @@ async function superviseInstances(instances: number, maxRestarts: number, logger
     }, 60_000).unref();
   };
 
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
+  // Started by a supervisor itself (e.g. `seda demo`): if that one is gone, the workers stop too.
+  onStopSignals({
+    stop: (signal) => {
+      log.info({ signal }, 'stopping workers');
+      stopAll('SIGTERM');
+    },
+    exitNow: () => {
       for (const child of children.values()) child.kill('SIGKILL');
       process.exit(130);
-    }
-    log.info({ signal }, 'stopping workers');
-    stopAll('SIGTERM');
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const parent = Number(process.env.SEDA_SUPERVISOR_PID);
-  if (parent > 0) {
-    // Started by a supervisor itself (e.g. \`seda demo\`): if that one is gone (even by SIGKILL), stop the workers.
-    const watch = setInterval(() => {
-      if (process.ppid === parent) return;
-      clearInterval(watch);
-      onSignal('SIGTERM');
-    }, 1000).unref();
-  }
+    },
+  });
   for (let i = 0; i < instances; i++) start(i);
   await allExited;
   return exitCode;
