@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSeda, waitFor } from './support/process.js';
+import { isAlive, startSeda, waitFor } from './support/process.js';
 
 interface Report {
   pass: boolean;
@@ -11,15 +11,6 @@ interface Report {
   kills: Array<{ name: string; pid: number }>;
   checks: Array<{ name: string; pass: boolean; detail: string }>;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Runs `seda demo` in its own directory; resolves with its exit code, output and JSON report. */
 async function demo(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; report: Report; dir: string }> {
@@ -67,12 +58,12 @@ describe('seda demo (the electric-readings pipeline, real processes)', function 
     const pids = JSON.parse(readFileSync(join(dir, 'run', 'pids.json'), 'utf8')) as { demo: number; processes: Array<{ name: string; pid: number }> };
     expect(pids.demo).to.equal(p.child.pid);
     expect(pids.processes.map((x) => x.name)).to.include.members(['audit', 'billing', 'consumption-average', 'consumption-average#0', 'consumption-average#1', 'alerts', 'meter-readings']);
-    expect(pids.processes.every((x) => alive(x.pid)), 'all running before the signal').to.equal(true);
+    expect(pids.processes.every((x) => isAlive(x.pid)), 'all running before the signal').to.equal(true);
     p.kill('SIGINT');
     const { code } = await p.exited(60_000);
     expect(code).to.equal(130);
     expect(p.stdout()).to.match(/^interrupted: every process was stopped/m);
     // Exited children are reaped by init once the demo is gone: give it a moment.
-    await waitFor(() => pids.processes.every((x) => !alive(x.pid)), 5_000, `every child gone: ${JSON.stringify(pids.processes.filter((x) => alive(x.pid)))}`);
+    await waitFor(() => pids.processes.every((x) => !isAlive(x.pid)), 5_000, `every child gone: ${JSON.stringify(pids.processes.filter((x) => isAlive(x.pid)))}`);
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
 import { brokerInfoTopic, findEmbeddedBroker, readBrokerAnnouncement, startBroker } from '@seda/kafka';
 import { createTestTopic, testBroker, testBrokerControl } from './support/broker.js';
-import { runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
+import { isAlive, runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
 import { produceRaw } from './support/topic-io.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
@@ -238,14 +238,6 @@ describe('rebalances on the embedded broker, with no --kafka group settings', fu
     await produceRaw(brokers, input, Array.from({ length: 200 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })));
     // Detached: the supervisor leads its own process group, as under a shell's job control.
     const sup = startSeda(['run', fixture('relay'), '--brokers', brokers, '--input', input, '--output', `out=${output}`, '--group', 'orphans', '--instances', '2', '--from-beginning'], { detached: true });
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     let workers: number[] = [];
     try {
       await waitFor(() => new Set(sup.logs().filter((l) => l.msg === 'partitions assigned').map((l) => l.pid)).size === 2, 60_000, 'both workers assigned', 50, [sup]);
@@ -254,7 +246,7 @@ describe('rebalances on the embedded broker, with no --kafka group settings', fu
       process.kill(-sup.child.pid!, 'SIGKILL');
       expect((await sup.exited(10_000)).signal).to.equal('SIGKILL');
       // The workers are in their own process groups: they see their supervisor gone and stop as on SIGTERM.
-      await waitFor(() => workers.every((pid) => !alive(pid)), 60_000, 'both workers stopped', 100);
+      await waitFor(() => workers.every((pid) => !isAlive(pid)), 60_000, 'both workers stopped', 100);
       for (const pid of workers) {
         const own = sup.logs().filter((l) => l.pid === pid);
         expect(own.some((l) => l.msg === 'stopping: draining, delivering and committing'), `worker ${pid} drained`).to.equal(true);
@@ -262,7 +254,7 @@ describe('rebalances on the embedded broker, with no --kafka group settings', fu
         expect(own.filter((l) => Number(l.level) >= 50), `worker ${pid} logged no error`).to.deep.equal([]);
       }
     } finally {
-      for (const pid of workers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of workers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 });

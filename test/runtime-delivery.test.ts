@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { fileURLToPath } from 'node:url';
 import { createTestTopic, testBroker } from './support/broker.js';
-import { startSeda, waitFor } from './support/process.js';
+import { isAlive, startSeda, waitFor } from './support/process.js';
 import { produceRaw, readAll, type ReadRecord } from './support/topic-io.js';
 import { groupLag } from '@seda/kafka';
 
@@ -155,15 +155,7 @@ describe('at-least-once delivery (real processes)', function () {
     await waitFor(async () => (await readAll(testBroker().bootstrap, output, { idleMs: 200 })).length > 5_000, 60_000, 'output flowing', 300);
     const fourth = startSeda(runArgs('relay', input, output, 'par-g'), { env });
     await fourth.waitForLog((l) => l.msg === 'partitions assigned', 60_000, '4th instance assigned');
-    const alive = (pid: number): boolean => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    const worker = (sup.logs().filter((l) => l.msg === 'worker started') as Array<{ pid: number }>).find((w) => alive(w.pid));
+    const worker = (sup.logs().filter((l) => l.msg === 'worker started') as Array<{ pid: number }>).find((w) => isAlive(w.pid));
     expect(worker, 'a live worker').to.not.equal(undefined);
     process.kill(worker!.pid, 'SIGKILL');
     await sup.waitForLog((l) => l.msg === 'worker died; restarting it', 30_000, 'supervisor restarts the killed worker');

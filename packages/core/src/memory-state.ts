@@ -1,4 +1,5 @@
 import { SedaError } from './errors.js';
+import { tpKey } from './partition-key.js';
 import type { StateProvider } from './state.js';
 import { inBounds, PartitionOverlay, type ChangeSet } from './state-overlay.js';
 
@@ -29,7 +30,7 @@ export function createMemoryState(): MemoryStateProvider {
 
   const part = (topic: string, partition: number): MemoryPartition => {
     if (closed) throw new SedaError('SEDA_STATE_CLOSED', 'the state store is closed');
-    const key = `${topic}\u0000${partition}`;
+    const key = tpKey(topic, partition);
     let p = parts.get(key);
     if (p === undefined) {
       const data = new Map<string, unknown>();
@@ -61,9 +62,6 @@ export function createMemoryState(): MemoryStateProvider {
     },
     async storedOffset(topic, partition) {
       return part(topic, partition).offset;
-    },
-    discardPending(topic, partition) {
-      part(topic, partition).overlay.pending.length = 0;
     },
     async release(topic, partition) {
       // Memory is one owner's: committed state simply stays.

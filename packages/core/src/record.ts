@@ -44,6 +44,8 @@ export interface InputBatch {
   records: RawRecord[];
   /** The offset after the last record: what a commit of this batch stores. */
   nextOffset: number;
+  /** The runtime's handle for committing this batch; opaque to stages, carried to the {@link OutputBatch}. */
+  ticket?: unknown;
 }
 
 /** An encoded message, ready to produce. */
@@ -70,6 +72,8 @@ export interface OutputBatch {
   nextOffset: number;
   /** Number of input records the batch covers. */
   inputCount: number;
+  /** The input batch's {@link InputBatch.ticket}, carried through unchanged. */
+  ticket?: unknown;
   messages: OutgoingMessage[];
   /** How many of `messages` are dead letters. */
   deadLetters: number;

@@ -188,14 +188,6 @@ export function createSessionWindows<A = unknown>(spec: SessionWindowSpec, hooks
       return true;
     },
 
-    async closeDue(): Promise<void> {
-      const s = meta.store;
-      const m = await meta.current();
-      if (m.wm === Number.NEGATIVE_INFINITY || !isDue(m, m.wm)) return;
-      await close(s, m.wm, m);
-      meta.touch();
-    },
-
     async get(key: string, windowStart: number): Promise<A | undefined> {
       const entry = (await meta.store.get(`${ENTRY}${key}${NUL}${pad(windowStart)}`)) as Entry<A> | undefined;
       return entry?.a;

@@ -3,6 +3,7 @@ import { deadLetterHeaderList, errorCode } from './dead-letter.js';
 import { SedaError } from './errors.js';
 import { LineageDedupe, lineageHeader, Verdict } from './lineage.js';
 import { silentLogger } from './logger.js';
+import { tpKey } from './partition-key.js';
 import { resolveOptions } from './options.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
 import type { DeliveryMode, Emission, StageContext, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
@@ -154,7 +155,7 @@ export class StageTransform extends Transform implements ContextHost {
   }
 
   #lane(topic: string, partition: number): Lane {
-    const k = `${topic}\u0000${partition}`;
+    const k = tpKey(topic, partition);
     let lane = this.#lanes.get(k);
     if (lane !== undefined) return lane;
     const ctx = new Context(this, this.#log ?? silentLogger, this.#now, this.#options);
@@ -234,6 +235,7 @@ export class StageTransform extends Transform implements ContextHost {
       partition: batch.partition,
       nextOffset: batch.nextOffset,
       inputCount: batch.records.length,
+      ticket: batch.ticket,
       messages: [],
       deadLetters: 0,
     };

@@ -149,14 +149,6 @@ export function stateProviderContract(options: {
       assert.equal(await p.storedOffset('t', 0), 2);
     }));
 
-    it('drops pending changes on discardPending', withProvider(async (p) => {
-      const b = p.begin('t', 0);
-      b.put('a', 1);
-      b.seal();
-      p.discardPending('t', 0);
-      assert.equal(await p.begin('t', 0).get('a'), undefined);
-    }));
-
     it('releases a partition: committed state stays, uncommitted changes go, and it can be used again', withProvider(async (p) => {
       const b = p.begin('t', 0);
       b.put('kept', 1);

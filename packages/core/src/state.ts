@@ -55,8 +55,6 @@ export interface StateProvider {
   commit(topic: string, partition: number, changes: unknown, nextOffset: number): Promise<void>;
   /** The stored next offset of a partition, or undefined when none is stored. */
   storedOffset(topic: string, partition: number): Promise<number | undefined>;
-  /** Drops uncommitted (sealed, not yet committed) changes of a partition, e.g. on revoke without commit. */
-  discardPending(topic: string, partition: number): void;
   /**
    * Lets a partition go (on revoke): waits for its commits in flight, drops
    * what is uncommitted and frees its storage for the partition's next owner.

@@ -57,12 +57,6 @@ export interface WindowsEngine<A = unknown> extends WindowStore<A> {
   rollback(): void;
   /** Writes the watermark into the batch's state, if it moved; call before the batch is sealed. */
   flush(): void;
-  /**
-   * Emits every window whose end + grace is at or before the watermark, and
-   * deletes windows past retention. `aggregate` already does this whenever
-   * the watermark moves; this is for callers that want it explicitly.
-   */
-  closeDue(): Promise<void>;
 }
 
 /** Resolved window parameters, in milliseconds. */
@@ -200,14 +194,6 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       if (isDue(m, m.wm)) await close(s, m.wm, m);
       if (m.wm !== wm || m.next !== next || m.exp !== exp) meta.touch();
       return true;
-    },
-
-    async closeDue(): Promise<void> {
-      const s = bound();
-      const m = await meta.current();
-      if (m.wm === Number.NEGATIVE_INFINITY || !isDue(m, m.wm)) return;
-      await close(s, m.wm, m);
-      meta.touch();
     },
 
     async get(key: string, windowStart: number): Promise<A | undefined> {

@@ -199,7 +199,7 @@ describe('lineage', () => {
       await state.commit('mid', 0, first.state, first.nextOffset);
       // Processed and delivered, then the process died before its state write: the change set is lost.
       await runBatch(tr, batch('mid', 0, [rec(2, 2, 4), rec(3, 2, 4)]));
-      state.discardPending('mid', 0);
+      await state.release('mid', 0);
       // Restart: the input is read again from the stored offset, plus an upstream duplicate of offset 1.
       const replay = await runBatch(tr, batch('mid', 0, [rec(2, 2, 4), rec(3, 2, 4), rec(4, 1, 2)]));
       await state.commit('mid', 0, replay.state, replay.nextOffset);

@@ -143,7 +143,7 @@ export async function createTopic(
     await waitForTopic(brokers, name, 10_000, options.kafka);
     return;
   }
-  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, ...splitKafkaProperties(options.kafka).global });
+  const admin = Kafka.AdminClient.create({ 'bootstrap.servers': brokers, ...splitKafkaProperties(options.kafka, 'admin').global });
   try {
     await new Promise<void>((resolve, reject) =>
       admin.createTopic({ topic: name, num_partitions: partitions, replication_factor: replication, config: options.config ?? {} }, options.timeoutMs ?? 30_000, (err) => {

@@ -70,7 +70,7 @@ export class KafkaChangelog {
     this.topic = options.topic;
     this.#options = options;
     this.#log = options.log ?? silentLogger;
-    const { global, topic } = splitKafkaProperties(options.kafka);
+    const { global, topic } = splitKafkaProperties(options.kafka, 'producer');
     this.#producer = new Kafka.Producer(
       {
         'bootstrap.servers': options.brokers,
@@ -142,7 +142,7 @@ export class KafkaChangelog {
   }
 
   async #connectReader(): Promise<Kafka.KafkaConsumer> {
-    const { global, topic } = splitKafkaProperties(this.#options.kafka);
+    const { global, topic } = splitKafkaProperties(this.#options.kafka, 'consumer');
     const c = new Kafka.KafkaConsumer(
       {
         'bootstrap.servers': this.#options.brokers,

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import Kafka from 'node-rdkafka';
 import { join } from 'node:path';
 import { SedaError } from '@seda/core';
+import { consumerOnlyProperties, producerOnlyProperties } from './client-properties.js';
 
 /** librdkafka properties, passed through as they are. */
 export type KafkaProperties = { [key: string]: string | number | boolean };
@@ -112,11 +113,29 @@ const topicLevelProperties: ReadonlySet<string> = new Set([
   'consume.callback.max.messages',
 ]);
 
-/** Splits librdkafka properties into the global and the topic-level config node-rdkafka takes separately. */
-export function splitKafkaProperties(props: KafkaProperties = {}): { global: KafkaProperties; topic: KafkaProperties } {
+/** The kind of librdkafka client properties are meant for (`admin` takes neither side's own properties). */
+export type KafkaClientKind = 'consumer' | 'producer' | 'admin';
+
+/**
+ * True when `key` is a property of another kind of client only (from
+ * librdkafka's CONFIGURATION.md): given to this one, librdkafka would warn
+ * (CONFWARN) at every start. Unknown properties are never dropped: they still
+ * fail where the client is made.
+ */
+export function belongsElsewhere(key: string, client: KafkaClientKind): boolean {
+  return (client !== 'consumer' && consumerOnlyProperties.has(key)) || (client !== 'producer' && producerOnlyProperties.has(key));
+}
+
+/**
+ * Splits librdkafka properties into the global and the topic-level config
+ * node-rdkafka takes separately; given the kind of client, leaves out the
+ * properties of other kinds of client only ({@link belongsElsewhere}).
+ */
+export function splitKafkaProperties(props: KafkaProperties = {}, client?: KafkaClientKind): { global: KafkaProperties; topic: KafkaProperties } {
   const global: KafkaProperties = {};
   const topic: KafkaProperties = {};
   for (const [key, value] of Object.entries(props)) {
+    if (client !== undefined && belongsElsewhere(key, client)) continue;
     if (topicLevelProperties.has(key)) topic[key] = value;
     else global[key] = value;
   }

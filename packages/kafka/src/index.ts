@@ -4,6 +4,8 @@ export {
   parseKafkaProperties,
   checkKafkaProperties,
   splitKafkaProperties,
+  belongsElsewhere,
+  type KafkaClientKind,
   readBrokerFile,
   brokerFile,
   type KafkaProperties,
@@ -11,6 +13,7 @@ export {
   type BrokerFile,
 } from './config.js';
 export { consumerDefaults, producerDefaults } from './client-defaults.js';
+export { consumerOnlyProperties, producerOnlyProperties } from './client-properties.js';
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
 export { KafkaSource, type KafkaSourceOptions } from './source.js';
 export { type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';

@@ -17,7 +17,7 @@ export async function withConsumer<T>(
   fn: (c: Kafka.KafkaConsumer) => Promise<T>,
   timeoutMs = 10_000,
 ): Promise<T> {
-  const { global, topic } = splitKafkaProperties(kafka);
+  const { global, topic } = splitKafkaProperties(kafka, 'consumer');
   const consumer = new Kafka.KafkaConsumer(
     {
       'bootstrap.servers': brokers,

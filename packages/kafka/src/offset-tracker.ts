@@ -1,12 +1,19 @@
+import { performance } from 'node:perf_hooks';
+import { tpKey as key } from '@seda/core';
+
 /** One tracked unit (a record or a batch): committable once acknowledged and all before it are. */
 export interface Ticket {
   readonly topic: string;
   readonly partition: number;
   readonly nextOffset: number;
+  /** When it was tracked (`performance.now()`), for the unit's duration. */
+  readonly trackedAt: number;
 }
 
 interface MutableTicket extends Ticket {
   acked: boolean;
+  /** The partition's queue it was tracked in (a partition forgotten and tracked again has a new one). */
+  readonly queue: PartitionQueue;
 }
 
 /** A partition's in-flight tickets as a ring-less FIFO: an array with a moving head, compacted as it drains. */
@@ -39,7 +46,6 @@ class PartitionQueue {
   }
 }
 
-const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /**
  * Tracks in-flight work per partition. Units are tracked in consumption order
@@ -58,22 +64,48 @@ export class OffsetTracker {
     return q;
   }
 
+  /** Opens partitions (assigned): {@link isOpen} says true for them until {@link forget}. */
+  open(partitions: Array<{ topic: string; partition: number }>): void {
+    for (const p of partitions) this.#queue(p.topic, p.partition);
+  }
+
+  /** True while a partition is tracked: opened, started or tracked into, and not forgotten. */
+  isOpen(topic: string, partition: number): boolean {
+    return this.#partitions.has(key(topic, partition));
+  }
+
   /** Starts tracking a unit; call in consumption order per partition. */
   track(topic: string, partition: number, nextOffset: number): Ticket {
-    const ticket: MutableTicket = { topic, partition, nextOffset, acked: false };
-    this.#queue(topic, partition).items.push(ticket);
+    const queue = this.#queue(topic, partition);
+    const ticket: MutableTicket = { topic, partition, nextOffset, trackedAt: performance.now(), acked: false, queue };
+    queue.items.push(ticket);
     return ticket;
   }
 
-  /** Marks a unit done; acknowledgements may arrive in any order. */
-  ack(ticket: Ticket): void {
+  /**
+   * The oldest unacknowledged ticket of a partition with this `nextOffset`
+   * (for units whose ticket was not carried along, e.g. by a hand-written Transform).
+   */
+  ticketFor(topic: string, partition: number, nextOffset: number): Ticket | undefined {
+    const q = this.#partitions.get(key(topic, partition));
+    if (q === undefined) return undefined;
+    for (let i = q.head; i < q.items.length; i++) if (!q.items[i].acked && q.items[i].nextOffset === nextOffset) return q.items[i];
+    return undefined;
+  }
+
+  /**
+   * Marks a unit done; acknowledgements may arrive in any order. False when
+   * it counts for nothing: acknowledged before, or its partition was forgotten
+   * (revoked) since it was tracked.
+   */
+  ack(ticket: Ticket): boolean {
     const t = ticket as MutableTicket;
-    if (t.acked) return;
+    if (t.acked) return false;
     t.acked = true;
-    const q = this.#partitions.get(key(t.topic, t.partition));
-    if (q === undefined) return; // forgotten (revoked) partition
-    q.advance();
+    if (this.#partitions.get(key(t.topic, t.partition)) !== t.queue) return false; // forgotten (revoked) partition
+    t.queue.advance();
     if (this.#drainWaiters.size > 0) for (const w of this.#drainWaiters) w();
+    return true;
   }
 
   /** Offsets to commit: partitions whose committable offset advanced since the last {@link markCommitted}. */

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import Kafka from 'node-rdkafka';
-import { SedaError, silentLogger, type Logger, type OutputBatch } from '@seda/core';
+import { SedaError, silentLogger, tpKey, type Logger, type OutputBatch } from '@seda/core';
 import { producerDefaults } from './client-defaults.js';
 import { isQueueFull, QueueRoom } from './queue-room.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
@@ -76,7 +76,7 @@ export class KafkaSink extends Writable {
     this.#maxInFlight = options.maxInFlight ?? 20_000;
     this.#maxInFlightBytes = options.maxInFlightBytes ?? 32 * 1024 * 1024;
     const idempotent = options.idempotent ?? true;
-    const { global, topic } = splitKafkaProperties(options.kafka);
+    const { global, topic } = splitKafkaProperties(options.kafka, 'producer');
     this.producer = new Kafka.Producer(
       {
         'bootstrap.servers': options.brokers,
@@ -120,7 +120,7 @@ export class KafkaSink extends Writable {
   }
 
   override _write(batch: OutputBatch, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const key = `${batch.topic}\u0000${batch.partition}`;
+    const key = tpKey(batch.topic, batch.partition);
     let queue = this.#pending.get(key);
     if (queue === undefined) this.#pending.set(key, (queue = []));
     const entry: Pending = { batch, remaining: batch.messages.length };
@@ -180,7 +180,7 @@ export class KafkaSink extends Writable {
     }
     if (entry === undefined) return;
     entry.remaining--;
-    if (entry.remaining === 0) this.#settle(this.#pending.get(`${entry.batch.topic}\u0000${entry.batch.partition}`)!);
+    if (entry.remaining === 0) this.#settle(this.#pending.get(tpKey(entry.batch.topic, entry.batch.partition))!);
   }
 
   /** Reports delivered batches from the head of a partition's queue, in order. */

@@ -36,6 +36,23 @@ export interface KafkaSourceOptions {
   queryTimeoutMs?: number;
 }
 
+/** A commit waiting for its confirmation. */
+interface CommitWaiter {
+  /** {@link commitKey} of the committed offsets. */
+  key: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** The same string for the same offsets in any order: matches a confirmation to its commit. */
+function commitKey(offsets: readonly TopicPartitionOffset[]): string {
+  return offsets
+    .map((o) => `${tpKey(o.topic, o.partition)}@${o.offset}`)
+    .sort()
+    .join('\u0001');
+}
+
 const ERR_ASSIGN = -175;
 const ERR_REVOKE = -174;
 const { ERRORS } = Kafka.CODES;
@@ -83,7 +100,8 @@ export class KafkaSource extends Readable {
   #closing = false;
   #closed: Promise<void> | undefined;
   #rebalancing: Promise<void> = Promise.resolve();
-  readonly #commitWaiters: Array<{ resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout }> = [];
+  /** Commits waiting for their confirmation, each known by its offsets (see {@link commitKey}). */
+  readonly #commitWaiters: CommitWaiter[] = [];
 
   constructor(options: KafkaSourceOptions) {
     super({ objectMode: true, highWaterMark: 4 });
@@ -92,7 +110,7 @@ export class KafkaSource extends Readable {
     this.#batchSize = options.batchSize ?? 1000;
     this.#idleWaitMs = options.idleWaitMs ?? 100;
     const cooperative = options.assignmentStrategy === 'cooperative-sticky';
-    const { global, topic } = splitKafkaProperties(options.kafka);
+    const { global, topic } = splitKafkaProperties(options.kafka, 'consumer');
     // Whatever chose it (the option or a passed-through librdkafka property), the protocol decides
     // how a rebalance is answered: incremental (un)assign for cooperative, full for eager.
     const strategy = String(global['partition.assignment.strategy'] ?? (cooperative ? 'cooperative-sticky' : 'range,roundrobin'));
@@ -107,7 +125,7 @@ export class KafkaSource extends Readable {
         ...consumerDefaults,
         ...global,
         rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
-        offset_commit_cb: (err: Kafka.LibrdKafkaError | undefined) => this.#onCommitted(err),
+        offset_commit_cb: (err: Kafka.LibrdKafkaError | undefined, offsets: TopicPartitionOffset[] | undefined) => this.#onCommitted(err, offsets),
       },
       { 'auto.offset.reset': options.fromBeginning ? 'earliest' : 'latest', ...topic },
     );
@@ -140,28 +158,45 @@ export class KafkaSource extends Readable {
   commit(offsets: TopicPartitionOffset[], timeoutMs = 30_000): Promise<void> {
     if (offsets.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.#commitWaiters.findIndex((w) => w.timer === timer);
-        if (i >= 0) this.#commitWaiters.splice(i, 1);
-        reject(new SedaError('SEDA_KAFKA_COMMIT', `commit not confirmed within ${timeoutMs} ms`, { canRetry: true }));
-      }, timeoutMs);
-      this.#commitWaiters.push({ resolve, reject, timer });
+      const waiter: CommitWaiter = {
+        key: commitKey(offsets),
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#removeWaiter(waiter);
+          reject(new SedaError('SEDA_KAFKA_COMMIT', `commit not confirmed within ${timeoutMs} ms`, { canRetry: true }));
+        }, timeoutMs),
+      };
+      this.#commitWaiters.push(waiter);
       try {
         this.consumer.commit(offsets);
         this.#next();
       } catch (err) {
-        clearTimeout(timer);
-        this.#commitWaiters.pop();
+        clearTimeout(waiter.timer);
+        this.#removeWaiter(waiter);
         const code = (err as { code?: number }).code;
         reject(new SedaError('SEDA_KAFKA_COMMIT', `commit failed: ${(err as Error).message}`, { cause: err, canRetry: code === undefined || !FATAL_COMMIT_ERRORS.has(code) }));
       }
     });
   }
 
-  #onCommitted(err: Kafka.LibrdKafkaError | undefined): void {
-    // Commits complete in the order they were made: answer the oldest.
-    const waiter = this.#commitWaiters.shift();
-    if (waiter === undefined) return;
+  #removeWaiter(waiter: CommitWaiter): void {
+    const i = this.#commitWaiters.indexOf(waiter);
+    if (i >= 0) this.#commitWaiters.splice(i, 1);
+  }
+
+  /**
+   * Answers the waiter of the commit this confirmation is for, found by its
+   * offsets: a waiter that timed out is gone, so its late confirmation must
+   * not answer the next commit (whose offsets may not be committed at all).
+   * An error without offsets rejects the oldest waiter: rejecting only leaves
+   * offsets uncommitted, which is safe.
+   */
+  #onCommitted(err: Kafka.LibrdKafkaError | undefined, offsets: TopicPartitionOffset[] | undefined): void {
+    const key = offsets !== undefined && offsets.length > 0 ? commitKey(offsets) : undefined;
+    const waiter = key === undefined ? (err ? this.#commitWaiters[0] : undefined) : this.#commitWaiters.find((w) => w.key === key);
+    if (waiter === undefined) return this.#log.debug({ offsets }, 'commit confirmation of no waiting commit (it timed out); ignored');
+    this.#removeWaiter(waiter);
     clearTimeout(waiter.timer);
     if (err) {
       waiter.reject(
@@ -178,14 +213,6 @@ export class KafkaSource extends Readable {
   /** Partitions assigned now. */
   assignment(): TopicPartition[] {
     return [...this.#assigned.values()];
-  }
-
-  pausePartitions(tps: TopicPartition[]): void {
-    this.consumer.pause(tps);
-  }
-
-  resumePartitions(tps: TopicPartition[]): void {
-    this.consumer.resume(tps);
   }
 
   #onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
@@ -217,7 +244,6 @@ export class KafkaSource extends Readable {
           if (revoked.length > 0) this.emit('revoked', revoked);
         } else {
           this.#log.error({ err }, 'rebalance error');
-          this.emit('rebalance.error', err);
         }
       } catch (e) {
         if (this.consumer.isConnected()) this.destroy(e as Error);

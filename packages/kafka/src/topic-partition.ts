@@ -9,5 +9,4 @@ export interface TopicPartitionOffset extends TopicPartition {
   offset: number;
 }
 
-/** A map key for a topic partition. */
-export const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+export { tpKey } from '@seda/core';

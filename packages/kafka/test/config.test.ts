@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseKafkaProperties, resolveBrokers, splitKafkaProperties } from '../src/config.js';
+import { belongsElsewhere, parseKafkaProperties, resolveBrokers, splitKafkaProperties } from '../src/config.js';
 
 describe('broker resolution', () => {
   const cwdWithFile = (): string => {
@@ -56,5 +58,31 @@ describe('--kafka properties', () => {
     );
     expect(topic).to.deep.equal({ acks: 1, partitioner: 'consistent_random', 'auto.offset.reset': 'earliest', 'message.timeout.ms': 5000 });
     expect(global).to.deep.equal({ 'linger.ms': 5, 'compression.type': 'lz4' });
+  });
+});
+
+describe('properties per client', () => {
+  const given = { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500, 'linger.ms': 5, 'enable.idempotence': true, 'auto.offset.reset': 'earliest', acks: 'all', 'client.id': 'x', 'no.such.property': 1 };
+
+  it('gives a consumer no producer-only property, a producer no consumer-only one, an admin client neither', () => {
+    const consumer = splitKafkaProperties(given, 'consumer');
+    expect(consumer.global).to.deep.equal({ 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500, 'client.id': 'x', 'no.such.property': 1 });
+    expect(consumer.topic).to.deep.equal({ 'auto.offset.reset': 'earliest' });
+    const producer = splitKafkaProperties(given, 'producer');
+    expect(producer.global).to.deep.equal({ 'linger.ms': 5, 'enable.idempotence': true, 'client.id': 'x', 'no.such.property': 1 });
+    expect(producer.topic).to.deep.equal({ acks: 'all' });
+    expect(splitKafkaProperties(given, 'admin').global).to.deep.equal({ 'client.id': 'x', 'no.such.property': 1 });
+  });
+
+  it('keeps unknown properties for every client, so they still fail where the client is made', () => {
+    for (const client of ['consumer', 'producer', 'admin'] as const) expect(belongsElsewhere('no.such.property', client)).to.equal(false);
+  });
+
+  it('is the table scripts/generate-client-properties.mjs writes from the installed librdkafka', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'seda-props-'));
+    const script = fileURLToPath(new URL('../../../../scripts/generate-client-properties.mjs', import.meta.url));
+    const committed = readFileSync(fileURLToPath(new URL('../../src/client-properties.ts', import.meta.url)), 'utf8');
+    execFileSync(process.execPath, [script, join(dir, 'client-properties.ts')]);
+    expect(readFileSync(join(dir, 'client-properties.ts'), 'utf8')).to.equal(committed);
   });
 });

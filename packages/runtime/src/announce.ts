@@ -90,7 +90,7 @@ export async function announce(descriptor: Omit<StageDescriptor, 'host' | 'pid' 
     heartbeatMs,
   };
   await ensureAnnounceTopic(options.brokers, options.kafka, topic);
-  const { global } = splitKafkaProperties(options.kafka);
+  const { global } = splitKafkaProperties(options.kafka, 'producer');
   delete global['statistics.interval.ms'];
   const producer = new Kafka.Producer({ 'bootstrap.servers': options.brokers, dr_cb: false, 'linger.ms': 0, ...global, 'enable.idempotence': false });
   producer.on('event.error', (err: Kafka.LibrdKafkaError) => log.debug({ err }, 'announcement producer error (librdkafka retries)'));

@@ -298,7 +298,7 @@ async function ensureReplayLog(brokers: string, kafka?: KafkaProperties): Promis
 }
 
 async function connectProducer(brokers: string, kafka?: KafkaProperties): Promise<Kafka.Producer> {
-  const { global } = splitKafkaProperties(kafka);
+  const { global } = splitKafkaProperties(kafka, 'producer');
   delete global['statistics.interval.ms'];
   const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'enable.idempotence': true, 'linger.ms': 0, ...global });
   await new Promise<void>((resolve, reject) =>

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { silentLogger, type Logger } from '@seda/core';
 import { countBrokersUp } from './metrics.js';
-import type { KafkaStats, RunningStage } from './run-stage.js';
+import type { KafkaStats, RunningStage } from './running-stage.js';
 
 /** The answer of a health check: overall `ok` and each check's finding. */
 export interface HealthReport {

@@ -1,4 +1,5 @@
-export { runStage, checkMode, type RunOptions, type RunningStage, type BatchDone, type KafkaStats } from './run-stage.js';
+export { runStage, checkMode, type RunOptions } from './run-stage.js';
+export { RunningStage, type BatchDone, type KafkaStats, type CommitCounts, type RunningStageParts } from './running-stage.js';
 export { loadStage, loadPlugin, asStage, asPlugin, readyMadeStagePackage } from './load-stage.js';
 export { runSource, type RunSourceOptions, type RunningSource, type SourceResult } from './run-source.js';
 export { checkTopics } from './topics.js';

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TopicPartition, TopicPartitionOffset } from '@seda/kafka';
-import type { BatchDone, KafkaStats, RunningStage } from './run-stage.js';
+import { tpKey } from '@seda/core';
+import type { BatchDone, KafkaStats, RunningStage } from './running-stage.js';
 
 /** Options of {@link createStageMetrics}. */
 export interface StageMetricsOptions {
@@ -8,11 +9,12 @@ export interface StageMetricsOptions {
   registry?: Registry;
   /** Node.js process metrics (prom-client's collectDefaultMetrics). Default true. */
   processMetrics?: boolean;
-  /** Size of the state store in bytes, read at scrape time. */
+  /** Size of the state store in bytes, read at scrape time; by default that of the store the runtime opened. */
   stateSizeBytes?: () => Promise<number>;
   /**
    * Restores from the changelog, read at scrape time: per partition, records
-   * restored so far (all restores of this process) and records still to read.
+   * restored so far (all restores of this process) and records still to read;
+   * by default those of the store the runtime opened.
    */
   restores?: () => Array<{ topic: string; partition: number; restored: number; remaining: number }>;
   /** Labels added to every metric besides `stage` and `group` (e.g. `instance`). */
@@ -120,8 +122,9 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
         registers,
       })
     : undefined;
-  if (options.restores !== undefined) {
-    const read = options.restores;
+  const restores = options.restores ?? running.state?.restores;
+  if (restores !== undefined) {
+    const read = restores;
     const restored = new Counter({
       name: 'seda_state_restored_records_total',
       help: 'Changelog records replayed into the local state store (restores of partitions that moved here or were behind).',
@@ -140,8 +143,10 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
       },
     });
   }
-  if (options.stateSizeBytes !== undefined) {
-    const read = options.stateSizeBytes;
+  const store = running.state?.store;
+  const stateSizeBytes = options.stateSizeBytes ?? (store === undefined ? undefined : () => store.sizeBytes());
+  if (stateSizeBytes !== undefined) {
+    const read = stateSizeBytes;
     new Gauge({
       name: 'seda_state_size_bytes',
       help: 'Approximate size of the state store on disk.',
@@ -191,10 +196,10 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
       queueBytes.set(Number(stats.msg_size ?? 0));
       return;
     }
-    const assigned = new Set(running.assignment().map((p) => `${p.topic}\u0000${p.partition}`));
+    const assigned = new Set(running.assignment().map((p) => tpKey(p.topic, p.partition)));
     for (const [topic, t] of Object.entries((stats.topics ?? {}) as { [topic: string]: { partitions?: { [p: string]: { consumer_lag?: number } } } })) {
       for (const [partition, p] of Object.entries(t.partitions ?? {})) {
-        if (!assigned.has(`${topic}\u0000${partition}`)) continue; // -1 (unassigned) and partitions of other members
+        if (!assigned.has(tpKey(topic, Number(partition)))) continue; // -1 (unassigned) and partitions of other members
         if (typeof p.consumer_lag === 'number' && p.consumer_lag >= 0) lag.set({ topic, partition }, p.consumer_lag);
       }
     }

@@ -36,7 +36,7 @@ export class TopicReader {
 
   #connect(): Promise<Kafka.KafkaConsumer> {
     this.#consumer ??= (async () => {
-      const { global, topic } = splitKafkaProperties(this.#kafka);
+      const { global, topic } = splitKafkaProperties(this.#kafka, 'consumer');
       delete global['statistics.interval.ms'];
       const c = new Kafka.KafkaConsumer(
         { 'bootstrap.servers': this.#brokers, 'group.id': `seda-reader-${process.pid}`, 'enable.auto.commit': false, 'allow.auto.create.topics': false, ...global },

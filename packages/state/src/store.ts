@@ -8,6 +8,7 @@ import {
   resolveCodec,
   SedaError,
   silentLogger,
+  tpKey,
   type ChangeSet,
   type Codec,
   type CodecSpec,
@@ -139,7 +140,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
    * partition's entries leave with it (release), so it never holds a value older than LevelDB's.
    */
   const cache = new RecentValues(options.cacheEntries ?? 100_000);
-  const cachePrefix = (topic: string, partition: number): string => `${topic}\u0000${partition}\u0000`;
+  const cachePrefix = (topic: string, partition: number): string => `${tpKey(topic, partition)}\u0000`;
   // Written values are kept encoded (what the commit writes); every read decodes a fresh copy.
   const freeze = (value: unknown): Buffer => codec.encode(value) ?? EMPTY;
   const thaw = (stored: Buffer): unknown => codec.decode(stored);
@@ -153,7 +154,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
         throw new SedaError('SEDA_STATE_OPEN', `changelog ${changelog.topic} serves input topic "${changelogInput}", not "${topic}": a stage with a changelog reads one topic`);
       }
     }
-    const k = `${topic}\u0000${partition}`;
+    const k = tpKey(topic, partition);
     let p = parts.get(k);
     if (p !== undefined) return p;
     const pdir = partitionDir(dir, topic, partition);
@@ -210,7 +211,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
   };
 
   const release = async (topic: string, partition: number): Promise<void> => {
-    const k = `${topic}\u0000${partition}`;
+    const k = tpKey(topic, partition);
     const p = parts.get(k);
     if (p === undefined) return;
     parts.delete(k);
@@ -287,12 +288,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     async storedOffset(topic, partition) {
       return readOffset(await part(topic, partition).db);
     },
-    discardPending(topic, partition) {
-      parts.get(`${topic}\u0000${partition}`)?.overlay.pending.splice(0);
-    },
     release,
     async warm(topic, partition) {
-      if (changelog === undefined || closed || parts.has(`${topic}\u0000${partition}`)) return false;
+      if (changelog === undefined || closed || parts.has(tpKey(topic, partition))) return false;
       const pdir = partitionDir(dir, topic, partition);
       mkdirSync(pdir, { recursive: true });
       let db: ClassicLevel<string, Buffer>;
@@ -324,7 +322,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     async partitions() {
       const out: StoredPartition[] = [];
       for (const { topic, partition, pdir } of await partitionDirs(dir)) {
-        const mine = parts.get(`${topic}\u0000${partition}`);
+        const mine = parts.get(tpKey(topic, partition));
         if (mine !== undefined) {
           const db = await mine.db;
           out.push(await describePartition(topic, partition, db));
@@ -350,7 +348,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     async storedOffsets() {
       const out: Array<{ topic: string; partition: number; offset: number }> = [];
       for (const { topic, partition, pdir } of await partitionDirs(dir)) {
-        const mine = parts.get(`${topic}\u0000${partition}`);
+        const mine = parts.get(tpKey(topic, partition));
         const offset = mine !== undefined ? await readOffset(await mine.db) : await readOffsetOf(pdir);
         if (offset !== undefined) out.push({ topic, partition, offset });
       }

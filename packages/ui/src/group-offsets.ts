@@ -22,7 +22,7 @@ export class GroupOffsets {
     let c = this.#consumers.get(group);
     if (c === undefined) {
       c = (async () => {
-        const { global, topic } = splitKafkaProperties(this.#kafka);
+        const { global, topic } = splitKafkaProperties(this.#kafka, 'consumer');
         delete global['statistics.interval.ms'];
         const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': this.#brokers, 'group.id': group, 'enable.auto.commit': false, 'allow.auto.create.topics': false, ...global }, topic);
         await new Promise<void>((resolve, reject) =>

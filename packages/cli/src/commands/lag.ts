@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SedaError } from '@seda/core';
+import { SedaError, tpKey } from '@seda/core';
 import { describeTopic, groupLag, retentionLosses, type KafkaProperties, type PartitionLag } from '@seda/kafka';
 import { openStateStore } from '@seda/state';
 import { connection, withConnection } from '../options.js';
@@ -54,7 +54,7 @@ async function storedLag(brokers: string, kafka: KafkaProperties, dir: string, t
   const store = await openStateStore({ dir });
   try {
     for (const o of await store.storedOffsets()) {
-      if (topics === undefined || topics.includes(o.topic)) stored.set(`${o.topic}\u0000${o.partition}`, o);
+      if (topics === undefined || topics.includes(o.topic)) stored.set(tpKey(o.topic, o.partition), o);
     }
   } finally {
     await store.close();
@@ -62,7 +62,7 @@ async function storedLag(brokers: string, kafka: KafkaProperties, dir: string, t
   const rows: PartitionLag[] = [];
   for (const topic of [...new Set([...stored.values()].map((o) => o.topic))].sort()) {
     for (const p of await describeTopic(brokers, topic, kafka)) {
-      const offset = stored.get(`${topic}\u0000${p.partition}`)?.offset;
+      const offset = stored.get(tpKey(topic, p.partition))?.offset;
       const committed = offset ?? -1;
       rows.push({ topic, partition: p.partition, committed, high: p.high, low: p.low, lag: Math.max(0, p.high - (offset ?? p.low)) });
     }

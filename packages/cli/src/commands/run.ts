@@ -1,13 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { describeTopic, listTopics, openChangelog, resolveBrokers, type KafkaChangelog, type KafkaProperties } from '@seda/kafka';
-import { isSource, resolveOptions, SedaError, type Logger, type OptionsSchema, type Stage } from '@seda/core';
+import { describeTopic, resolveBrokers } from '@seda/kafka';
+import { isSource, SedaError, type OptionsSchema } from '@seda/core';
 import {
   announceInstance,
-  checkMode,
-  clusterKafkaDefaults,
   createMetricsRegistry,
   createStageMetrics,
   loadPlugin,
@@ -21,13 +18,12 @@ import {
   type StateQuery,
   StageHealth,
   type ResolvedConfig,
-  type RunningStage,
   type RunOptions,
 } from '@seda/runtime';
-import { openStateStore, startStandby, type LevelStateStore, type RestoreProgress } from '@seda/state';
 import { createLogger } from '../logger.js';
 import { collidingOptions, pluginOptionValues } from '../plugin-options.js';
 import { runSourceCommand } from './run-source.js';
+import { onStopSignals } from '../stop-signals.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -114,41 +110,23 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   // stops the stage as soon as it runs (never the default abrupt exit).
   let running: { stop(): Promise<unknown> } | undefined;
   let health: StageHealth | undefined;
-  let closeChangelog: () => Promise<void> | undefined = () => undefined;
-  let stopStandby: () => Promise<void> = async () => {};
-  let signals = 0;
   const stop = (): void => {
-    stopStandby()
-      .then(() => running!.stop())
-      .then(
-        async () => {
-          await closeChangelog();
-          process.exit(0);
-        },
-        () => process.exit(1),
-      );
+    running!.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
+  const signals = onStopSignals({
+    stop: (signal) => {
+      log.info({ signal }, 'stopping: draining, delivering and committing');
+      health?.setStopping();
+      if (running) stop();
+    },
+    exitNow: (signal) => {
       log.warn({ signal }, 'second signal: exiting at once');
       process.exit(130);
-    }
-    log.info({ signal }, 'stopping: draining, delivering and committing');
-    health?.setStopping();
-    if (running) stop();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const supervisor = Number(process.env.SEDA_SUPERVISOR_PID);
-  if (supervisor > 0) {
-    // A worker whose supervisor is gone (even by SIGKILL) stops gracefully rather than linger.
-    const watch = setInterval(() => {
-      if (process.ppid === supervisor) return;
-      clearInterval(watch); // once: a second "signal" would mean exit at once
-      onSignal('SIGTERM');
-    }, 1000).unref();
-  }
+    },
+  });
 
   const kafka = { ...cfg.kafka };
   let registry: ReturnType<typeof createMetricsRegistry> | undefined;
@@ -170,27 +148,24 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     const values = optionValues(plugin.name, plugin.options, config, pluginArgs);
     await runSourceCommand(plugin, config, values, log, { metrics, instanceIndex }, (source) => {
       running = source;
-      if (signals > 0) stop();
+      if (signals() > 0) stop();
     });
     return;
   }
   const stage = plugin;
-  // Checked here, before the state store is opened or anything connects.
-  const stageOptions = resolveOptions(stage.options, optionValues(stage.name, stage.options, config, pluginArgs), stage.name);
   const brokers = resolveBrokers({ brokers: cfg.brokers });
-  const group = cfg.group ?? stage.name;
-  const mode = cfg.mode ?? stage.mode;
-  checkMode(stage, mode); // before opening state or reaching Kafka
-  Object.assign(kafka, await clusterKafkaDefaults(brokers, kafka, log, { attempts: cfg.connectAttempts, backoffMs: cfg.connectBackoffMs, timeoutMs: cfg.connectTimeoutMs }));
   const options: RunOptions = {
     brokers,
-    group,
-    mode,
+    group: cfg.group,
+    mode: cfg.mode,
     kafka,
     fromBeginning: cfg.fromBeginning === true,
     input: cfg.input,
     outputs: cfg.outputs,
     dlqTopic: cfg.dlqTopic,
+    stateDir: cfg.stateDir,
+    changelog: cfg.changelog !== false,
+    standby: cfg.standby === true,
     commitIntervalMs: cfg.commitIntervalMs,
     batchSize: cfg.batchSize,
     concurrency: cfg.concurrency,
@@ -198,100 +173,26 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     shutdownTimeoutMs: cfg.shutdownTimeoutMs,
     connect: { attempts: cfg.connectAttempts, backoffMs: cfg.connectBackoffMs, timeoutMs: cfg.connectTimeoutMs },
     log,
-    options: stageOptions,
+    options: optionValues(stage.name, stage.options, config, pluginArgs),
   };
-  let store: LevelStateStore | undefined;
-  let changelog: KafkaChangelog | undefined;
-  const restores = new Map<string, { topic: string; partition: number; restored: number; remaining: number; read: number }>();
-  if (mode === 'state' || mode === 'exactly-once') {
-    const opened = await openStageState(stage, {
-      brokers,
-      group,
-      kafka,
-      log,
-      input: cfg.input ?? stage.input.topic,
-      stateDir: cfg.stateDir,
-      changelog: cfg.changelog !== false,
-      onRestoreProgress: (p) => {
-        const key = `${p.topic}\u0000${p.partition}`;
-        const r = restores.get(key) ?? { topic: p.topic, partition: p.partition, restored: 0, remaining: 0, read: 0 };
-        // Progress counts the records of the restore in progress; `restored` adds up every restore.
-        r.restored += p.read - r.read;
-        r.read = p.done ? 0 : p.read;
-        r.remaining = p.done ? 0 : p.total - p.read;
-        restores.set(key, r);
-      },
-    });
-    store = opened.store;
-    options.state = store;
-    changelog = opened.changelog;
-    closeChangelog = () => changelog?.close();
-  }
-  let stageRun: RunningStage;
-  try {
-    stageRun = await runStage(stage, options);
-  } catch (err) {
-    await options.state?.close().catch(() => {});
-    await changelog?.close().catch(() => {});
-    throw err;
-  }
+  // The runtime checks everything before it opens state or connects, then opens the store, changelog and standby.
+  const stageRun = await runStage(stage, options);
   running = stageRun;
   if (registry !== undefined) {
     health!.attach(stageRun);
-    const sizeBytes = store === undefined ? undefined : () => store.sizeBytes();
-    createStageMetrics(stageRun, { registry, processMetrics: false, stateSizeBytes: sizeBytes, restores: store === undefined ? undefined : () => [...restores.values()], labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
-    if (store !== undefined) {
+    createStageMetrics(stageRun, { registry, processMetrics: false, labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
+    if (stageRun.state !== undefined) {
       const input = stageRun.topics.input;
-      stateQuery = createStateQuery({ store, input, group, partitionCount: (await describeTopic(brokers, input, kafka)).length, owned: () => stageRun.assignment().map((p) => p.partition) });
+      stateQuery = createStateQuery({ store: stageRun.state.store, input, group: stageRun.group, partitionCount: (await describeTopic(brokers, input, kafka)).length, owned: () => stageRun.assignment().map((p) => p.partition) });
     }
   }
   // After the metrics listen: announcing takes a round trip, and batches done meanwhile must be counted.
+  const { group, mode } = stageRun;
   const announced = await announceInstance({ kind: 'stage', name: stage.name, group, input: stageRun.topics.input, outputs: stageRun.topics.outputs, dlq: stageRun.topics.dlq, mode },
     { brokers, kafka, log, enabled: cfg.announce !== false, metrics, instanceIndex, until: stageRun.done });
   running = { stop: async () => { await announced?.stop(); await stageRun.stop(); } }; // a clean stop tombstones the announcement first
-  if (cfg.standby === true) {
-    if (store === undefined || changelog === undefined) {
-      log.warn('--standby needs a stateful stage with a changelog; no standby copies are kept');
-    } else {
-      const topic = cfg.input ?? stage.input.topic;
-      const partitions = (await describeTopic(brokers, topic, kafka)).length;
-      stopStandby = startStandby({ store, topic, partitions, log });
-    }
-  }
-  if (signals > 0) stop();
-  try {
-    await stageRun.done;
-  } finally {
-    await stopStandby();
-    await changelog?.close().catch((err: unknown) => log.warn({ err }, 'closing the changelog failed'));
-  }
-}
-
-/**
- * Opens a stateful stage's LevelDB store under the state directory, with its
- * changelog topic `<group>-<stage>-changelog` (created partitioned like the
- * input) unless disabled.
- */
-async function openStageState(
-  stage: Stage,
-  o: { brokers: string; group: string; kafka: KafkaProperties; log: Logger; input: string; stateDir?: string; changelog: boolean; onRestoreProgress?: (p: RestoreProgress) => void },
-): Promise<{ store: LevelStateStore; changelog?: KafkaChangelog }> {
-  // The workers of one group share the directory: each partition's store has one owner at a time.
-  const dir = resolve(o.stateDir ?? join('.seda', 'state', o.group));
-  let changelog: KafkaChangelog | undefined;
-  // A missing input topic is reported by the runtime's topic check, with what to do.
-  if (o.changelog && (await listTopics(o.brokers, o.kafka)).some((t) => t.name === o.input)) {
-    const partitions = (await describeTopic(o.brokers, o.input, o.kafka)).length;
-    changelog = await openChangelog({ brokers: o.brokers, topic: `${o.group}-${stage.name}-changelog`, partitions, kafka: o.kafka, log: o.log });
-  }
-  try {
-    const store = await openStateStore({ dir, codec: stage.state?.codec, log: o.log, owner: { stage: stage.name, group: o.group }, changelog, onRestoreProgress: o.onRestoreProgress });
-    o.log.info({ dir, changelog: changelog?.topic }, 'state store opened');
-    return { store, changelog };
-  } catch (err) {
-    await changelog?.close().catch(() => {});
-    throw err;
-  }
+  if (signals() > 0) stop();
+  await stageRun.done;
 }
 
 /** Forks N `seda run` workers with the same arguments and keeps them running. */
@@ -352,27 +253,17 @@ async function superviseInstances(instances: number, maxRestarts: number, logger
     }, 60_000).unref();
   };
 
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
+  // Started by a supervisor itself (e.g. `seda demo`): if that one is gone, the workers stop too.
+  onStopSignals({
+    stop: (signal) => {
+      log.info({ signal }, 'stopping workers');
+      stopAll('SIGTERM');
+    },
+    exitNow: () => {
       for (const child of children.values()) child.kill('SIGKILL');
       process.exit(130);
-    }
-    log.info({ signal }, 'stopping workers');
-    stopAll('SIGTERM');
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  const parent = Number(process.env.SEDA_SUPERVISOR_PID);
-  if (parent > 0) {
-    // Started by a supervisor itself (e.g. \`seda demo\`): if that one is gone (even by SIGKILL), stop the workers.
-    const watch = setInterval(() => {
-      if (process.ppid === parent) return;
-      clearInterval(watch);
-      onSignal('SIGTERM');
-    }, 1000).unref();
-  }
+    },
+  });
   for (let i = 0; i < instances; i++) start(i);
   await allExited;
   return exitCode;
