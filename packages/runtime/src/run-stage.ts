@@ -27,6 +27,7 @@ import {
 import { connectWithRetries, type ConnectRetryOptions } from './connect.js';
 import { clusterKafkaDefaults } from './broker-defaults.js';
 import { kafkaLogProperties, levelOf, routeKafkaLogs } from './kafka-log.js';
+import { producerMessageMaxBytes } from './message-limit.js';
 
 /** Options of {@link runStage}. */
 export interface RunOptions {
@@ -387,6 +388,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     mode,
     partitions,
     options: stageOptions,
+    maxMessageBytes: producerMessageMaxBytes(kafka),
   });
 
   // Every input batch gets a ticket in source order before the stage sees it.

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { checkWritable, withRecovery, writeError } from './writable.js';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
@@ -120,6 +121,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
   } catch (err) {
     throw openError(dir, err);
   }
+  checkWritable(dir);
   checkOwner(dir, options.owner);
   const writeOptions = { sync: options.sync === true };
   const changelog = options.changelog;
@@ -156,7 +158,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     expiries.delete(pdir);
     const db = (async () => {
       mkdirSync(pdir, { recursive: true });
-      const opened = await openPartitionDb(pdir, lockTimeoutMs);
+      const opened = await openPartitionDb(pdir, lockTimeoutMs).catch((err: unknown) => {
+        throw withRecovery(err, dir, topic, partition, options.owner?.stage);
+      });
       log.debug({ topic, partition, dir: pdir }, 'partition state opened');
       if (changelog !== undefined) {
         try {
@@ -265,7 +269,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
           ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
         }
         // State, offset (and changelog position) in ONE atomic write: after a crash all are there or none.
-        await db.batch(ops, writeOptions);
+        await db.batch(ops, writeOptions).catch((err: unknown) => {
+          throw writeError(p.dir, nextOffset, err);
+        });
         // Committed now: the cache takes the writes in the same turn as the change set leaves the overlay.
         for (const op of ops) {
           if (!op.key.startsWith(STATE_PREFIX)) continue;
