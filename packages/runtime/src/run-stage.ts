@@ -28,6 +28,7 @@ import { connectWithRetries, type ConnectRetryOptions } from './connect.js';
 import { clusterKafkaDefaults } from './broker-defaults.js';
 import { kafkaLogProperties, levelOf, routeKafkaLogs } from './kafka-log.js';
 import { producerMessageMaxBytes } from './message-limit.js';
+import { checkStoredOffsets } from './offset-ahead.js';
 
 /** Options of {@link runStage}. */
 export interface RunOptions {
@@ -332,6 +333,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
         starts.push({ ...p, offset: stored ?? (options.fromBeginning ? -2 : -1) });
         if (stored !== undefined) tracker.start(p.topic, p.partition, stored);
       }
+      await checkStoredOffsets(source.consumer, starts, { stage: stage.name, stateDir: (state as { dir?: string }).dir }, log);
       log.info({ starts }, 'starting partitions at stored offsets');
       assignedAt.push(...starts.filter((s) => s.offset >= 0));
       return starts;
