@@ -95,8 +95,10 @@ interface OpenPartition {
   readonly dir: string;
   /** Opened, and in line with the changelog when there is one. */
   readonly db: Promise<ClassicLevel<string, Buffer>>;
-  /** This process's changelog epoch for the partition. */
-  readonly epoch: string;
+  /** This process's changelog epoch for the partition (`<seq>.<uuid>`, set by the changelog sync before the db resolves). */
+  epoch: string;
+  /** Where this owner's changelog epoch started (the `base` of its markers). */
+  base: number | undefined;
   readonly overlay: PartitionOverlay<unknown, Buffer>;
   /** The last commit of this partition; the next waits for it, release waits for it. */
   writing: Promise<void>;
@@ -164,7 +166,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       log.debug({ topic, partition, dir: pdir }, 'partition state opened');
       if (changelog !== undefined) {
         try {
-          await syncWithChangelog({ db: opened, io: changelog, topic, partition, epoch, log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+          const synced = await syncWithChangelog({ db: opened, io: changelog, topic, partition, epoch, log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+          p!.epoch = synced.epoch;
+          p!.base = synced.base;
         } catch (err) {
           await opened.close().catch(() => {});
           throw err;
@@ -196,7 +200,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       freeze,
       thaw,
     );
-    p = { dir: pdir, db, epoch, overlay, writing: Promise.resolve() };
+    p = { dir: pdir, db, epoch, base: undefined, overlay, writing: Promise.resolve() };
     parts.set(k, p);
     return p;
   };
@@ -264,7 +268,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
               records.push({ key: Buffer.from(op.key.slice(STATE_PREFIX.length)), value: op.type === 'put' ? op.value : null, epoch: p.epoch });
             }
           }
-          records.push(markerRecord(p.epoch, nextOffset));
+          records.push(markerRecord(p.epoch, nextOffset, p.base));
           const at = await changelog.append(partition, records);
           ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
         }
