@@ -7,6 +7,8 @@ export const OFFSET_KEY = 'o';
 export const CHANGELOG_KEY = 'c';
 /** Key of the highest changelog epoch sequence this partition's state reflects (see changelog.ts, fencing). */
 export const EPOCH_KEY = 'e';
+/** Key of the changelog position of this copy's own last marker (its last write as an owner). */
+export const OWN_KEY = 'w';
 /** Prefix of state keys inside a partition's database. */
 export const STATE_PREFIX = 's\u0000';
 /** Upper bound of the state key space. */

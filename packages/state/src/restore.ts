@@ -1,7 +1,7 @@
 import type { ClassicLevel } from 'classic-level';
 import { SedaError, type Logger } from '@seda/core';
 import { ChangelogReplayer, markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
-import { CHANGELOG_KEY, EPOCH_KEY, OFFSET_KEY, readNumber, STATE_END, STATE_PREFIX, type DbOp } from './partition-db.js';
+import { CHANGELOG_KEY, EPOCH_KEY, OFFSET_KEY, OWN_KEY, readNumber, STATE_END, STATE_PREFIX, type DbOp } from './partition-db.js';
 
 /** Progress of a partition's restore from its changelog. */
 export interface RestoreProgress {
@@ -42,6 +42,8 @@ export interface SyncOptions {
   log: Logger;
   sync: boolean;
   onProgress?: (progress: RestoreProgress) => void;
+  /** False for a standby's warm-up: it reads, but will not append, so it claims no epoch sequence. Default true. */
+  owner?: boolean;
 }
 
 /** Thrown inside a replay when the local copy turns out to have diverged (see syncWithChangelog). */
@@ -70,8 +72,10 @@ export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> 
   // This owner's sequence, stored before its first append: a restart takes one above it.
   const claim = async (seq: number): Promise<void> => {
     epoch = `${seq + 1}.${o.epoch}`;
-    await db.put(EPOCH_KEY, Buffer.from(String(seq + 1)), { sync: o.sync });
+    if (o.owner !== false) await db.put(EPOCH_KEY, Buffer.from(String(seq + 1)), { sync: o.sync });
   };
+  // Where this copy last wrote as an owner: a successor that started before it means that write was a zombie's.
+  const ownPosition = await readNumber(db, OWN_KEY);
   const { low, high } = await io.watermarks(partition);
   const where = `${io.topic}/${partition}`;
   const elapsed = (): number => Date.now() - started;
@@ -123,9 +127,9 @@ export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> 
   };
   let pendingGroup: { nextOffset: number; position: number } | undefined;
   const replayer: ChangelogReplayer = new ChangelogReplayer(async (changes) => {
-    if (position !== undefined && changes.seq > localSeq && changes.base !== undefined && changes.base < position) {
-      // A successor started before this copy's position: the copy holds writes of this process
-      // made after it lost the partition (a zombie's, fenced in the changelog). Rebuild it.
+    if (ownPosition !== undefined && changes.seq > localSeq && changes.base !== undefined && changes.base < ownPosition) {
+      // A successor started before this copy's own last write: the copy holds writes of this
+      // process made after it lost the partition (a zombie's, fenced in the changelog). Rebuild it.
       throw new DivergedCopy();
     }
     for (const [key, value] of changes.writes) {
@@ -182,7 +186,7 @@ async function seed(o: SyncOptions, nextOffset: number, epoch: string): Promise<
   chunk.push(markerRecord(epoch, nextOffset));
   count += chunk.length;
   const at = await o.io.append(o.partition, chunk);
-  await o.db.put(CHANGELOG_KEY, Buffer.from(String(at)), { sync: o.sync });
+  await o.db.batch([{ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) }, { type: 'put', key: OWN_KEY, value: Buffer.from(String(at)) }], { sync: o.sync });
   o.log.info({ changelog: `${o.io.topic}/${o.partition}`, records: count }, 'changelog seeded from the local state');
   return count;
 }

@@ -17,7 +17,7 @@ import {
   type StateProvider,
 } from '@seda/core';
 import { markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
-import { CHANGELOG_KEY, OFFSET_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
+import { CHANGELOG_KEY, OFFSET_KEY, OWN_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
 import { RecentValues } from './recent-values.js';
 import { syncWithChangelog, type RestoreProgress } from './restore.js';
 import { checkOwner, describePartition, partitionDir, partitionDirs, readOffsetOf, type StateOwner, type StoredPartition } from './layout.js';
@@ -270,7 +270,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
           }
           records.push(markerRecord(p.epoch, nextOffset, p.base));
           const at = await changelog.append(partition, records);
-          ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
+          ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) }, { type: 'put', key: OWN_KEY, value: Buffer.from(String(at)) });
         }
         // State, offset (and changelog position) in ONE atomic write: after a crash all are there or none.
         await db.batch(ops, writeOptions).catch((err: unknown) => {
@@ -307,7 +307,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
         throw err;
       }
       try {
-        await syncWithChangelog({ db, io: changelog, topic, partition, epoch: randomUUID(), log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+        await syncWithChangelog({ db, io: changelog, topic, partition, epoch: randomUUID(), log, sync: writeOptions.sync, onProgress: options.onRestoreProgress, owner: false });
       } finally {
         await db.close();
       }
