@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { SedaError } from './errors.js';
 
 /**
@@ -16,18 +17,28 @@ export interface Codec<T = unknown> {
 /** A built-in codec name or a codec object. */
 export type CodecSpec = 'json' | 'string' | 'buffer' | Codec;
 
-/** JSON text in UTF-8. A null payload decodes to null (a tombstone). */
+/**
+ * Strict UTF-8: bytes that are not valid UTF-8 throw (the record becomes a
+ * dead letter) instead of decoding to U+FFFD, which would change the data
+ * silently (and collapse different invalid keys into one).
+ */
+export function decodeUtf8(bytes: Buffer): string {
+  if (!isUtf8(bytes)) throw new SedaError('SEDA_CODEC_DECODE', `${bytes.length} bytes are not valid UTF-8`);
+  return bytes.toString('utf8');
+}
+
+/** JSON text in UTF-8 (strict). A null payload decodes to null (a tombstone). */
 export const jsonCodec: Codec<unknown> = {
   name: 'json',
   encode: (value) => (value === undefined || value === null ? null : Buffer.from(JSON.stringify(value))),
-  decode: (bytes) => (bytes === null || bytes.length === 0 ? null : JSON.parse(bytes.toString('utf8'))),
+  decode: (bytes) => (bytes === null || bytes.length === 0 ? null : JSON.parse(decodeUtf8(bytes))),
 };
 
-/** UTF-8 text. */
+/** UTF-8 text (strict: invalid UTF-8 throws). */
 export const stringCodec: Codec<string | null> = {
   name: 'string',
   encode: (value) => (value === null || value === undefined ? null : Buffer.from(String(value))),
-  decode: (bytes) => (bytes === null ? null : bytes.toString('utf8')),
+  decode: (bytes) => (bytes === null ? null : decodeUtf8(bytes)),
 };
 
 /** Bytes as they are. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { deadLetterLineageHeader, lineageHeader } from './lineage.js';
 import type { MessageHeaders, RawRecord } from './record.js';
 
@@ -10,6 +11,15 @@ export const deadLetterHeaders = {
   partition: 'seda.dlq.partition',
   offset: 'seda.dlq.offset',
   timestamp: 'seda.dlq.timestamp',
+  /**
+   * Names a header of the input whose value was binary (not UTF-8): the dead
+   * letter carries that value base64 (one marker header per such name).
+   * node-rdkafka produces header values as UTF-8 text, so raw bytes would
+   * arrive mangled (invalid sequences as U+FFFD).
+   */
+  base64: 'seda.dlq.base64',
+  /** Set (to the value's size) when the input's value was too large to carry on the dead letter. */
+  valueDropped: 'seda.dlq.value-dropped',
   /** The lineage the failed record carried (its upstream's), if any. */
   lineage: deadLetterLineageHeader,
 } as const;
@@ -36,11 +46,18 @@ export function deadLetterHeaderList(stage: string, raw: RawRecord, e: Error, li
     { [deadLetterHeaders.offset]: String(raw.offset) },
     { [deadLetterHeaders.timestamp]: String(raw.timestamp) },
   ];
+  const binary: string[] = [];
   for (const h of raw.headers ?? []) {
-    const upstream = h[lineageHeader];
-    if (upstream === undefined) headers.push(h);
-    else headers.push({ [deadLetterHeaders.lineage]: upstream });
+    for (const name in h) {
+      const v = h[name];
+      if (name === lineageHeader) headers.push({ [deadLetterHeaders.lineage]: v });
+      else if (Buffer.isBuffer(v) && !isUtf8(v)) {
+        headers.push({ [name]: v.toString('base64') });
+        binary.push(name);
+      } else headers.push({ [name]: v });
+    }
   }
+  for (const name of new Set(binary)) headers.push({ [deadLetterHeaders.base64]: name });
   if (lineage !== undefined) headers.push({ [lineageHeader]: lineage });
   return headers;
 }

@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { deadLetterHeaderList, errorCode } from './dead-letter.js';
+import { deadLetterHeaderList, deadLetterHeaders, errorCode } from './dead-letter.js';
+import { checkMessageSize, messageSizeBytes } from './message-size.js';
 import { SedaError } from './errors.js';
 import { LineageDedupe, lineageHeader, Verdict } from './lineage.js';
 import { silentLogger } from './logger.js';
@@ -95,6 +96,7 @@ export class StageTransform extends Transform implements ContextHost {
   readonly #now: () => number;
   readonly #options: { readonly [name: string]: unknown };
   readonly #concurrency: number;
+  readonly #maxMessageBytes: number | undefined;
   readonly #lanes = new Map<string, Lane>();
   /** Batches being processed asynchronously. */
   #inFlight = 0;
@@ -135,6 +137,7 @@ export class StageTransform extends Transform implements ContextHost {
       throw new SedaError('SEDA_OPTIONS_INVALID', `stage "${info.name}": concurrency must be a whole number of partitions, 1 or more (got ${String(concurrency)})`);
     }
     this.#concurrency = concurrency;
+    this.#maxMessageBytes = options.maxMessageBytes;
     this.#dlqPartitions = partitions[this.#dlqTopic] ?? 0;
     this.#group = options.group ?? info.name;
     this.#exactlyOnce = mode === 'exactly-once';
@@ -358,6 +361,12 @@ export class StageTransform extends Transform implements ContextHost {
     const e = err instanceof Error ? err : new Error(String(err));
     const lineage = `${ctx.lineagePrefix}${raw.offset}:${out.messages.length - ctx.mark}`;
     const msg: OutgoingMessage = { topic: this.#dlqTopic, key: raw.key, value: raw.value, headers: deadLetterHeaderList(this.#info.name, raw, e, lineage) };
+    if (this.#maxMessageBytes !== undefined && messageSizeBytes(msg) > this.#maxMessageBytes) {
+      // A dead letter the producer would refuse fails the stage at every restart: it goes without
+      // its value (still at its source offset in the input), saying so.
+      msg.headers!.push({ [deadLetterHeaders.valueDropped]: String(raw.value?.length ?? 0) });
+      msg.value = null;
+    }
     if (raw.key === null || raw.key === undefined) {
       const partition = nullKeyPartition(raw, this.#dlqPartitions);
       if (partition !== undefined) msg.partition = partition;
@@ -399,6 +408,7 @@ export class StageTransform extends Transform implements ContextHost {
       value: target.encodeValue(message.value),
       headers: headerList(message.headers, lineage),
     };
+    if (this.#maxMessageBytes !== undefined) checkMessageSize(msg, this.#maxMessageBytes, output);
     if (message.partition !== undefined) msg.partition = message.partition;
     else if (msg.key === null && raw !== undefined) {
       const partition = nullKeyPartition(raw, target.partitions);

@@ -150,6 +150,13 @@ export interface StageInstanceOptions {
    * order). 1 by default: one batch at a time.
    */
   concurrency?: number;
+  /**
+   * The producer's `message.max.bytes`: an emission larger than this (key,
+   * value, headers and record overhead) fails its record with
+   * `SEDA_KAFKA_MESSAGE_TOO_LARGE`, so it is dead-lettered instead of failing
+   * the producer (and the stage, again at every restart). Unchecked when unset.
+   */
+  maxMessageBytes?: number;
 }
 
 /** Counts a stage instance keeps; read by the runtime's metrics. */

@@ -7,11 +7,13 @@ codecContract({
   codec: jsonCodec,
   supports: {
     samples: [{ kwh: 1.5, ts: 1700000000000 }, [1, 'two', { three: 3 }], 'text', 42, true, { nested: { deep: [null] } }],
-    invalid: [Buffer.from('{"kwh": 1'), Buffer.from('not json'), Buffer.from([0xff, 0xfe, 0x00])],
+    // The last: valid JSON text but for one invalid UTF-8 byte inside the string (lenient decoding made it "\ufffd").
+    invalid: [Buffer.from('{"kwh": 1'), Buffer.from('not json'), Buffer.from([0xff, 0xfe, 0x00]), Buffer.from([0x22, 0x61, 0xc3, 0x28, 0x22])],
     tombstones: true,
   },
 });
-codecContract({ describe, it, codec: stringCodec, supports: { samples: ['meter1', '', 'ünïcödé ✓'], tombstones: true } });
+// Invalid UTF-8 (a lone continuation byte, a truncated sequence, an overlong encoding) is refused, never turned into U+FFFD.
+codecContract({ describe, it, codec: stringCodec, supports: { samples: ['meter1', '', 'ünïcödé ✓'], invalid: [Buffer.from([0x80]), Buffer.from([0x61, 0xe2, 0x82]), Buffer.from([0xc0, 0xaf])], tombstones: true } });
 codecContract({ describe, it, codec: bufferCodec, supports: { samples: [Buffer.from([0, 1, 2, 255]), Buffer.alloc(0)], tombstones: true } });
 
 const upper: Codec<string> = { name: 'upper', encode: (v) => Buffer.from(v.toUpperCase()), decode: (b) => (b ?? Buffer.alloc(0)).toString().toLowerCase() };

@@ -216,6 +216,8 @@ export class KafkaChangelog {
   /** Flushes and disconnects, bounded. */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.#producer.flush(10_000, () => resolve()));
+    // The poll timer first: a poll of a producer disconnect() has freed crashes the process (found by client churn).
+    this.#producer.setPollInterval(0);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 10_000);
       this.#producer.disconnect(() => {

@@ -17,7 +17,7 @@ export { consumerOnlyProperties, producerOnlyProperties } from './client-propert
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
 export { KafkaSource, type KafkaSourceOptions } from './source.js';
 export { type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';
-export { detectRetentionLoss, retentionLosses, type RetentionLoss } from './retention.js';
+export { detectRetentionLoss, retentionLosses, type OffsetAhead, type RetentionLoss } from './retention.js';
 export { KafkaSink, type KafkaSinkOptions } from './sink.js';
 export { KafkaChangelog, openChangelog, type ChangelogMessage, type ChangelogOptions, type ReadChangelogMessage } from './changelog.js';
 export {

@@ -36,18 +36,41 @@ export async function detectRetentionLoss(brokers: string, group: string, topics
 }
 
 /**
+ * A partition whose group-committed offset lies past its end (high
+ * watermark): the broker lost data, or the topic was recreated.
+ */
+export interface OffsetAhead extends TopicPartition {
+  /** The committed offset. */
+  from: number;
+  low: number;
+  high: number;
+  /** Where it starts instead, per `auto.offset.reset`. */
+  reset: number;
+}
+
+/** What {@link startAboveLogStart} found and changed. */
+export interface StartCheck {
+  losses: RetentionLoss[];
+  ahead: OffsetAhead[];
+}
+
+/**
  * For partitions being assigned: the start offset of each (from `starts`, or
  * the group's committed offset) is compared with the log start; where it is
  * below, `starts` is set to the log start, so the reader goes on from the
  * oldest record still there rather than wherever `auto.offset.reset` would
- * jump (the end, by default). Returns what was lost.
+ * jump (the end, by default). A group-committed offset past the partition's
+ * end is set where `auto.offset.reset` says (`earliest`: the log start;
+ * otherwise the end), as librdkafka would, but reported. Explicit starts past
+ * the end are left to the caller (a stage's stored offsets: see the runtime).
  */
 export async function startAboveLogStart(
   consumer: Kafka.KafkaConsumer,
   partitions: TopicPartition[],
   starts: Map<string, number>,
   timeoutMs: number,
-): Promise<RetentionLoss[]> {
+  resetEarliest = false,
+): Promise<StartCheck> {
   const from = new Map<string, number>();
   const needCommitted: TopicPartition[] = [];
   for (const p of partitions) {
@@ -55,26 +78,37 @@ export async function startAboveLogStart(
     if (offset === undefined) needCommitted.push(p);
     else if (offset >= 0) from.set(tpKey(p.topic, p.partition), offset);
   }
+  const committedKeys = new Set<string>();
   if (needCommitted.length > 0) {
     const committed = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
       consumer.committed(needCommitted, timeoutMs, (err, tps) => (err ? reject(err) : resolve(tps))),
     );
-    for (const tp of committed) if (tp.offset !== undefined && tp.offset >= 0) from.set(tpKey(tp.topic, tp.partition), tp.offset);
+    for (const tp of committed) {
+      if (tp.offset === undefined || tp.offset < 0) continue;
+      from.set(tpKey(tp.topic, tp.partition), tp.offset);
+      committedKeys.add(tpKey(tp.topic, tp.partition));
+    }
   }
   const losses: RetentionLoss[] = [];
+  const ahead: OffsetAhead[] = [];
   await Promise.all(
     partitions.map(async (p) => {
       const k = tpKey(p.topic, p.partition);
       const start = from.get(k);
       if (start === undefined) return;
-      const low = await new Promise<number>((resolve, reject) =>
-        consumer.queryWatermarkOffsets(p.topic, p.partition, timeoutMs, (err, o) => (err ? reject(err) : resolve(o.lowOffset))),
+      const { lowOffset: low, highOffset: high } = await new Promise<Kafka.WatermarkOffsets>((resolve, reject) =>
+        consumer.queryWatermarkOffsets(p.topic, p.partition, timeoutMs, (err, o) => (err ? reject(err) : resolve(o))),
       );
       if (start < low) {
         starts.set(k, low);
         losses.push({ topic: p.topic, partition: p.partition, from: start, logStart: low, lost: low - start });
+      } else if (start > high && committedKeys.has(k)) {
+        const reset = resetEarliest ? low : high;
+        starts.set(k, reset);
+        ahead.push({ topic: p.topic, partition: p.partition, from: start, low, high, reset });
       }
     }),
   );
-  return losses.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  const order = (a: TopicPartition, b: TopicPartition): number => a.topic.localeCompare(b.topic) || a.partition - b.partition;
+  return { losses: losses.sort(order), ahead: ahead.sort(order) };
 }

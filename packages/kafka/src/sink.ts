@@ -35,6 +35,29 @@ export interface KafkaSinkOptions {
   maxInFlightBytes?: number;
 }
 
+const isTooLarge = (err: unknown): boolean => {
+  const code = (err as { code?: number }).code;
+  return code === Kafka.CODES.ERRORS.ERR_MSG_SIZE_TOO_LARGE || code === Kafka.CODES.ERRORS.ERR_RECORD_LIST_TOO_LARGE;
+};
+
+/**
+ * A message the producer or the broker refuses for its size. The stage checks
+ * emissions against the producer's `message.max.bytes` (and dead-letters them);
+ * this is what is left: a broker or topic limit below the producer's.
+ */
+function tooLarge(topic: string, err: unknown): SedaError {
+  return new SedaError(
+    'SEDA_KAFKA_MESSAGE_TOO_LARGE',
+    `a message to "${topic}" is too large (${(err as Error).message}); the topic's max.message.bytes (or the broker's message.max.bytes) is below the producer's: make them agree (--kafka message.max.bytes=<n>), so oversized emissions are dead-lettered`,
+    { cause: err },
+  );
+}
+
+function produceError(topic: string, err: unknown): SedaError {
+  if (isTooLarge(err)) return tooLarge(topic, err);
+  return new SedaError('SEDA_KAFKA_DELIVERY', `cannot produce to "${topic}": ${(err as Error).message}`, { cause: err });
+}
+
 /** A written batch waiting for its delivery reports. */
 interface Pending {
   batch: OutputBatch;
@@ -148,7 +171,7 @@ export class KafkaSink extends Writable {
           this.producer.poll();
           return;
         }
-        callback(new SedaError('SEDA_KAFKA_DELIVERY', `cannot produce to "${m.topic}": ${(err as Error).message}`, { cause: err }));
+        callback(produceError(m.topic, err));
         return;
       }
     }
@@ -174,7 +197,9 @@ export class KafkaSink extends Writable {
     if (err) {
       this.#failed = true;
       this.destroy(
-        new SedaError('SEDA_KAFKA_DELIVERY', `delivery to "${report.topic}" failed: ${err.message}; offsets of its input are not committed`, { cause: err }),
+        isTooLarge(err)
+          ? tooLarge(report.topic, err)
+          : new SedaError('SEDA_KAFKA_DELIVERY', `delivery to "${report.topic}" failed: ${err.message}; offsets of its input are not committed`, { cause: err }),
       );
       return;
     }

@@ -82,7 +82,10 @@ const FATAL_COMMIT_ERRORS: ReadonlySet<number> = new Set([
  * On assignment, a partition whose start offset is below the log start (the
  * reader fell behind retention) starts at the log start, never at the end
  * (which is what librdkafka's `auto.offset.reset=latest` would do): the loss
- * is logged and emitted as `retention-loss` (`RetentionLoss[]`).
+ * is logged and emitted as `retention-loss` (`RetentionLoss[]`). One whose
+ * group-committed offset is past the partition's end (the broker lost data)
+ * starts where `auto.offset.reset` says, logged as a warning and emitted as
+ * `offset-ahead` (`OffsetAhead[]`).
  */
 export class KafkaSource extends Readable {
   readonly consumer: Kafka.KafkaConsumer;
@@ -254,7 +257,15 @@ export class KafkaSource extends Readable {
   /** Moves partitions that fell behind retention to the log start (in `starts`) and reports the loss. */
   async #startAboveLogStart(partitions: TopicPartition[], starts: Map<string, number>): Promise<void> {
     try {
-      const losses = await startAboveLogStart(this.consumer, partitions, starts, this.#options.queryTimeoutMs ?? 5000);
+      const { losses, ahead } = await startAboveLogStart(this.consumer, partitions, starts, this.#options.queryTimeoutMs ?? 5000, this.#options.fromBeginning === true);
+      if (ahead.length > 0) {
+        // Loud: records may be read again (earliest) or skipped (latest); the operator must know.
+        this.#log.warn(
+          { ahead, autoOffsetReset: this.#options.fromBeginning ? 'earliest' : 'latest' },
+          `committed offsets past the end of their partitions (the broker lost data, or the topic was recreated): starting per auto.offset.reset=${this.#options.fromBeginning ? 'earliest (the log start: records may be read again)' : 'latest (the end: records written meanwhile are skipped)'}`,
+        );
+        this.emit('offset-ahead', ahead);
+      }
       if (losses.length > 0) {
         this.#log.warn({ losses }, 'records lost to retention: these partitions start at the log start, past offsets deleted before this group read them');
         this.emit('retention-loss', losses);

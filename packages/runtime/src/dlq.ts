@@ -23,8 +23,10 @@ export interface DeadLetter {
   error: string;
   code: string;
   source: { topic: string; partition: number; offset: number };
-  /** Every header, as text. */
+  /** Every header, as text (those named in `base64Headers` as base64 of their bytes). */
   headers: { [name: string]: string };
+  /** Headers of the input whose values were binary, carried base64 (`seda.dlq.base64`). */
+  base64Headers?: string[];
   /** Set when it was already replayed. */
   replayed?: ReplayMark;
 }
@@ -61,6 +63,7 @@ export function decodeDeadLetter(m: ReadMessage): DeadLetter | undefined {
   for (const h of m.headers) for (const [k, v] of Object.entries(h)) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
   const key = text(m.key);
   const value = text(m.value);
+  const base64Headers = m.headers.flatMap((h) => (deadLetterHeaders.base64 in h ? [String(h[deadLetterHeaders.base64])] : []));
   return {
     topic: m.topic,
     partition: m.partition,
@@ -74,6 +77,7 @@ export function decodeDeadLetter(m: ReadMessage): DeadLetter | undefined {
     code: headerValue(m.headers, deadLetterHeaders.code) ?? '',
     source: { topic: sourceTopic, partition, offset },
     headers,
+    ...(base64Headers.length > 0 ? { base64Headers } : {}),
   };
 }
 
@@ -274,7 +278,8 @@ export async function replayDeadLetters(reader: TopicReader, options: ReplayOpti
       const to = options.to ?? d.source.topic;
       // Its source partition when going back to the source topic (order and keys as before); else by key.
       const partition = options.to === undefined && d.source.partition < topics.get(to)! ? d.source.partition : null;
-      const headers: Array<{ [k: string]: Buffer | string }> = m.headers.filter((h) => !Object.keys(h).some((k) => k.startsWith('seda.dlq.')));
+      // Binary header values stay base64 with their marker: node-rdkafka could not send their bytes as they were.
+      const headers: Array<{ [k: string]: Buffer | string }> = m.headers.filter((h) => !Object.keys(h).some((k) => k.startsWith('seda.dlq.') && k !== deadLetterHeaders.base64));
       headers.push({ [replayedFromHeader]: positionKey(topic, d) });
       const landed = await send(producer, to, partition, m.value, m.key, headers);
       const mark: ReplayMark = { to, partition: landed.partition, offset: landed.offset, at: new Date().toISOString() };

@@ -16,6 +16,7 @@ export const runtimeErrorCodes = [
   'SEDA_RUNTIME_DLQ_OFFSETS',
   'SEDA_RUNTIME_DLQ_NOT_SEDA',
   'SEDA_RUNTIME_DLQ_REPLAY',
+  'SEDA_RUNTIME_OFFSET_AHEAD',
 ] as const;
 
 /** A code from {@link runtimeErrorCodes}. */

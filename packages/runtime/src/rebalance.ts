@@ -21,6 +21,8 @@ export interface RebalanceOptions {
   events: EventEmitter;
   failure: StageFailure;
   log: Logger;
+  /** Checks the stored offsets a state-mode assignment starts at (throws to refuse them). */
+  checkStarts?: (starts: TopicPartitionOffset[]) => Promise<void>;
 }
 
 /** What a stage does when partitions are assigned and revoked: the source's `onAssign` and `onRevoke`. */
@@ -39,6 +41,7 @@ export function rebalanceHandlers(o: RebalanceOptions): Pick<KafkaSourceOptions,
         starts.push({ ...p, offset: stored ?? (o.fromBeginning ? -2 : -1) });
         if (stored !== undefined) tracker.start(p.topic, p.partition, stored);
       }
+      await o.checkStarts?.(starts);
       log.info({ starts }, 'starting partitions at stored offsets');
       policy.seed(starts.filter((s) => s.offset >= 0));
       return starts;

@@ -5,6 +5,8 @@ import { connectWithRetries, type ConnectRetryOptions } from './connect.js';
 import { clusterKafkaDefaults } from './broker-defaults.js';
 import { CommitPolicy } from './commit-policy.js';
 import { kafkaLogProperties, levelOf, routeKafkaLogs } from './kafka-log.js';
+import { producerMessageMaxBytes } from './message-limit.js';
+import { checkStoredOffsets } from './offset-ahead.js';
 import { rebalanceHandlers } from './rebalance.js';
 import { RunningStage, type CommitCounts, type KafkaStats } from './running-stage.js';
 import { Shutdown } from './shutdown.js';
@@ -198,7 +200,11 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
     assignmentStrategy: options.assignmentStrategy,
     autoCommit: mode === 'auto',
     log,
-    ...rebalanceHandlers({ tracker, policy, stateful, state, fromBeginning: options.fromBeginning, revokeTimeoutMs: options.revokeTimeoutMs ?? 10_000, events: running, failure, log }),
+    ...rebalanceHandlers({
+      tracker, policy, stateful, state, fromBeginning: options.fromBeginning, revokeTimeoutMs: options.revokeTimeoutMs ?? 10_000, events: running, failure, log,
+      // A broker that lost its data (stored offsets above the high watermark) stops the stage with what to do.
+      checkStarts: (starts) => checkStoredOffsets(source!.consumer, starts, { stage: stage.name, stateDir: (provider as { dir?: string } | undefined)?.dir }, log),
+    }),
   });
   const sink = new KafkaSink({ brokers: options.brokers, kafka: producerProperties(kafka), log, onDelivered, connectTimeoutMs: options.connect?.timeoutMs });
   routeKafkaLogs(source.consumer, log, 'consumer');
@@ -221,6 +227,7 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
     mode,
     partitions,
     options: r.options,
+    maxMessageBytes: producerMessageMaxBytes(kafka),
   });
   shutdown = new Shutdown({ source, transform, sink, tracker, policy, state, stageState: r.opened, timeoutMs: options.shutdownTimeoutMs ?? 30_000, events: running, failure, counters, log });
 

@@ -134,7 +134,9 @@ export class TopicReader {
 }
 
 /** Disconnects a librdkafka client, waiting at most `timeoutMs` (a broker gone must not hang a stop). */
-export function disconnectBounded(client: { disconnect(cb: () => void): unknown }, timeoutMs = 5000): Promise<void> {
+export function disconnectBounded(client: { disconnect(cb: () => void): unknown; setPollInterval?: (ms: number) => unknown }, timeoutMs = 5000): Promise<void> {
+  // A producer's poll timer would go on polling the freed client.
+  client.setPollInterval?.(0);
   return new Promise<void>((resolve) => {
     const t = setTimeout(resolve, timeoutMs);
     client.disconnect(() => {

@@ -21,6 +21,15 @@
  * confirms exactly the records of its epoch before it. A compacted log keeps
  * the newest record of every key and the last marker of every epoch, which is
  * all this needs.
+ *
+ * Fencing a zombie. An epoch is `<seq>.<uuid>`: each owner takes a sequence
+ * number above every one it saw in the changelog (or stored locally), so a
+ * later owner's epochs sort after its predecessors'. A previous owner that
+ * was paused past its session timeout (SIGSTOP, a long GC, a frozen VM) may
+ * still append once it runs again, after the new owner's records; restore
+ * drops every record and marker whose sequence is below the highest one seen
+ * so far, so a zombie's writes never reach anyone's state. (Epochs without a
+ * sequence, from older versions, count as 0.)
  */
 
 /** One record as written to or read from a changelog partition. */
@@ -58,9 +67,29 @@ export const epochHeader = 'seda.cl.epoch';
 
 const MARKER_PREFIX = '\u0000cl\u0000m\u0000';
 
-/** The marker record closing a committed batch of `epoch`. */
-export function markerRecord(epoch: string, nextOffset: number): ChangelogRecord {
-  return { key: Buffer.from(MARKER_PREFIX + epoch), value: Buffer.from(JSON.stringify({ next: nextOffset })), epoch };
+/** The owner sequence of an epoch `<seq>.<uuid>` (0 for an epoch without one). */
+export function epochSeq(epoch: string): number {
+  const dot = epoch.indexOf('.');
+  const seq = dot > 0 ? Number(epoch.slice(0, dot)) : 0;
+  return Number.isSafeInteger(seq) ? seq : 0;
+}
+
+/**
+ * The marker record closing a committed batch of `epoch`. `base`: the
+ * changelog position the epoch's owner started from (the last marker its
+ * state reflected when it took the partition), so a reader holding a local
+ * copy can tell a successor that started before its own position: its copy
+ * holds a fenced zombie's writes and is rebuilt.
+ */
+export function markerRecord(epoch: string, nextOffset: number, base?: number): ChangelogRecord {
+  return { key: Buffer.from(MARKER_PREFIX + epoch), value: Buffer.from(JSON.stringify(base === undefined ? { next: nextOffset } : { next: nextOffset, base })), epoch };
+}
+
+/** The `base` of a marker record (see {@link markerRecord}); undefined when not recorded. */
+export function markerBase(record: ChangelogRecord): number | undefined {
+  if (record.value === null) return undefined;
+  const base = (JSON.parse(record.value.toString()) as { base?: unknown }).base;
+  return typeof base === 'number' ? base : undefined;
 }
 
 /** The input next offset a marker record stands for, or undefined when the record is not a marker. */
@@ -80,6 +109,9 @@ export interface ConfirmedChanges {
   nextOffset: number;
   /** The marker's changelog offset. */
   position: number;
+  /** The epoch's sequence and where its owner started (see {@link markerRecord}). */
+  seq: number;
+  base: number | undefined;
 }
 
 /**
@@ -93,13 +125,31 @@ export class ChangelogReplayer {
   readonly #onConfirmed: (changes: ConfirmedChanges) => Promise<void> | void;
   /** Records dropped so far as never confirmed (only known once the read is over: see {@link finish}). */
   dropped = 0;
+  /** Records dropped as a fenced owner's (an epoch sequence below one already seen). */
+  fenced = 0;
+  /** The highest epoch sequence seen so far (the next owner takes one above it). */
+  maxSeq: number;
 
-  constructor(onConfirmed: (changes: ConfirmedChanges) => Promise<void> | void) {
+  /** `seq`: the highest epoch sequence already applied (records below it are fenced). */
+  constructor(onConfirmed: (changes: ConfirmedChanges) => Promise<void> | void, seq = 0) {
     this.#onConfirmed = onConfirmed;
+    this.maxSeq = seq;
   }
 
   async push(records: ReadChangelogRecord[]): Promise<void> {
     for (const r of records) {
+      const seq = epochSeq(r.epoch);
+      if (seq < this.maxSeq) {
+        // A previous owner writing after its successor took over: a zombie.
+        this.fenced++;
+        const buffered = this.#buffers.get(r.epoch);
+        if (buffered !== undefined) {
+          this.fenced += buffered.length;
+          this.#buffers.delete(r.epoch);
+        }
+        continue;
+      }
+      this.maxSeq = seq;
       const next = markerOffset(r);
       let buffer = this.#buffers.get(r.epoch);
       if (next === undefined) {
@@ -111,7 +161,7 @@ export class ChangelogReplayer {
       // before it in the log, so they are an append cut short by a crash.
       for (const [epoch, other] of this.#buffers) if (epoch !== r.epoch) this.dropped += other.length;
       this.#buffers.clear();
-      await this.#onConfirmed({ writes: buffer ?? [], nextOffset: next, position: r.offset });
+      await this.#onConfirmed({ writes: buffer ?? [], nextOffset: next, position: r.offset, seq, base: markerBase(r) });
     }
   }
 

@@ -5,6 +5,10 @@ import { SedaError, type Codec } from '@seda/core';
 export const OFFSET_KEY = 'o';
 /** Key of the changelog offset of the last marker the local state reflects. */
 export const CHANGELOG_KEY = 'c';
+/** Key of the highest changelog epoch sequence this partition's state reflects (see changelog.ts, fencing). */
+export const EPOCH_KEY = 'e';
+/** Key of the changelog position of this copy's own last marker (its last write as an owner). */
+export const OWN_KEY = 'w';
 /** Prefix of state keys inside a partition's database. */
 export const STATE_PREFIX = 's\u0000';
 /** Upper bound of the state key space. */

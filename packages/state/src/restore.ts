@@ -1,7 +1,7 @@
 import type { ClassicLevel } from 'classic-level';
 import { SedaError, type Logger } from '@seda/core';
 import { ChangelogReplayer, markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
-import { CHANGELOG_KEY, OFFSET_KEY, readNumber, STATE_END, STATE_PREFIX, type DbOp } from './partition-db.js';
+import { CHANGELOG_KEY, EPOCH_KEY, OFFSET_KEY, OWN_KEY, readNumber, STATE_END, STATE_PREFIX, type DbOp } from './partition-db.js';
 
 /** Progress of a partition's restore from its changelog. */
 export interface RestoreProgress {
@@ -22,6 +22,12 @@ export interface RestoreResult {
   records: number;
   /** Records dropped as never confirmed (an append cut short by a crash). */
   dropped: number;
+  /** Records dropped as a fenced previous owner's (written after its successor took over). */
+  fenced?: number;
+  /** The epoch to append with from now on: `<seq>.<uuid>`, its sequence above every one seen. */
+  epoch: string;
+  /** The changelog position the state reflects now: the `base` of this owner's markers. */
+  base: number;
   ms: number;
 }
 
@@ -31,12 +37,17 @@ export interface SyncOptions {
   io: ChangelogIO;
   topic: string;
   partition: number;
-  /** The epoch the caller will append with (used to seed). */
+  /** A unique id of the caller's run (a UUID): its epoch is `<seq>.<id>`, see {@link RestoreResult.epoch}. */
   epoch: string;
   log: Logger;
   sync: boolean;
   onProgress?: (progress: RestoreProgress) => void;
+  /** False for a standby's warm-up: it reads, but will not append, so it claims no epoch sequence. Default true. */
+  owner?: boolean;
 }
+
+/** Thrown inside a replay when the local copy turns out to have diverged (see syncWithChangelog). */
+class DivergedCopy extends Error {}
 
 /** Writes of a LevelDB batch during a restore, flushed in chunks of whole confirmed groups. */
 const FLUSH_OPS = 20_000;
@@ -50,12 +61,24 @@ const SEED_CHUNK = 5_000;
  * write during a replay holds whole confirmed groups with their input offset
  * and changelog position, so a crash mid-restore leaves a consistent prefix
  * and the next start goes on from there.
+ *
+ * (Long: one decision table over local position, changelog watermarks and
+ * epochs; split, its cases would need the same dozen locals passed around.)
  */
 export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> {
   const started = Date.now();
   const { db, io, topic, partition, log } = o;
   const position = await readNumber(db, CHANGELOG_KEY);
   const localOffset = await readNumber(db, OFFSET_KEY);
+  const localSeq = (await readNumber(db, EPOCH_KEY)) ?? 0;
+  let epoch = `${localSeq + 1}.${o.epoch}`;
+  // This owner's sequence, stored before its first append: a restart takes one above it.
+  const claim = async (seq: number): Promise<void> => {
+    epoch = `${seq + 1}.${o.epoch}`;
+    if (o.owner !== false) await db.put(EPOCH_KEY, Buffer.from(String(seq + 1)), { sync: o.sync });
+  };
+  // Where this copy last wrote as an owner: a successor that started before it means that write was a zombie's.
+  const ownPosition = await readNumber(db, OWN_KEY);
   const { low, high } = await io.watermarks(partition);
   const where = `${io.topic}/${partition}`;
   const elapsed = (): number => Date.now() - started;
@@ -63,10 +86,11 @@ export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> 
   if (high <= low || (position !== undefined && position >= high)) {
     // An empty changelog (new, or the stage ran without one), or one that lost records
     // the local store reflects (the topic was recreated): local state is the newest copy.
-    if (localOffset === undefined) return { action: 'current', records: 0, dropped: 0, ms: elapsed() };
+    await claim(localSeq);
+    if (localOffset === undefined) return { action: 'current', records: 0, dropped: 0, epoch, base: (await readNumber(db, CHANGELOG_KEY)) ?? -1, ms: elapsed() };
     if (position !== undefined) log.warn({ changelog: where, position, high }, 'the changelog ends before the local state; seeding it again from the local state');
-    const records = await seed(o, localOffset);
-    return { action: 'seeded', records, dropped: 0, ms: elapsed() };
+    const records = await seed(o, localOffset, epoch);
+    return { action: 'seeded', records, dropped: 0, epoch, base: (await readNumber(db, CHANGELOG_KEY)) ?? -1, ms: elapsed() };
   }
 
   let from: number;
@@ -87,7 +111,10 @@ export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> 
         'to rebuild from the input instead, delete the changelog topic and the state directory and reprocess from the beginning',
     );
   }
-  if (from >= high) return { action: 'current', records: 0, dropped: 0, ms: elapsed() };
+  if (from >= high) {
+    await claim(localSeq);
+    return { action: 'current', records: 0, dropped: 0, epoch, base: (await readNumber(db, CHANGELOG_KEY)) ?? -1, ms: elapsed() };
+  }
 
   const total = high - from;
   log.info({ changelog: where, from, to: high, records: total }, 'restoring partition state from the changelog');
@@ -97,11 +124,17 @@ export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> 
   const flush = async (nextOffset: number, at: number): Promise<void> => {
     ops.push({ type: 'put', key: OFFSET_KEY, value: Buffer.from(String(nextOffset)) });
     ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
+    ops.push({ type: 'put', key: EPOCH_KEY, value: Buffer.from(String(replayer.maxSeq)) });
     await db.batch(ops, { sync: o.sync });
     ops = [];
   };
   let pendingGroup: { nextOffset: number; position: number } | undefined;
-  const replayer = new ChangelogReplayer(async (changes) => {
+  const replayer: ChangelogReplayer = new ChangelogReplayer(async (changes) => {
+    if (ownPosition !== undefined && changes.seq > localSeq && changes.base !== undefined && changes.base < ownPosition) {
+      // A successor started before this copy's own last write: the copy holds writes of this
+      // process made after it lost the partition (a zombie's, fenced in the changelog). Rebuild it.
+      throw new DivergedCopy();
+    }
     for (const [key, value] of changes.writes) {
       ops.push(value === null ? { type: 'del', key: STATE_PREFIX + key } : { type: 'put', key: STATE_PREFIX + key, value });
     }
@@ -110,40 +143,50 @@ export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> 
       await flush(changes.nextOffset, changes.position);
       pendingGroup = undefined;
     }
-  });
-  await io.read(partition, from, high, async (records) => {
-    await replayer.push(records);
-    read += records.length;
-    if (Date.now() - lastReport > 2000) {
-      lastReport = Date.now();
-      log.info({ changelog: where, read, total }, 'restoring partition state');
-    }
-    o.onProgress?.({ topic, partition, read, total, done: false });
-  });
+  }, localSeq);
+  try {
+    await io.read(partition, from, high, async (records) => {
+      await replayer.push(records);
+      read += records.length;
+      if (Date.now() - lastReport > 2000) {
+        lastReport = Date.now();
+        log.info({ changelog: where, read, total }, 'restoring partition state');
+      }
+      o.onProgress?.({ topic, partition, read, total, done: false });
+    });
+  } catch (err) {
+    if (!(err instanceof DivergedCopy)) throw err;
+    log.warn({ changelog: where, position }, 'the local copy holds writes made after this process lost the partition (a zombie); rebuilding it from the changelog');
+    await db.clear();
+    return syncWithChangelog(o);
+  }
   replayer.finish();
   if (pendingGroup !== undefined) await flush(pendingGroup.nextOffset, pendingGroup.position);
+  // Above every sequence seen, confirmed or not, fenced or not.
+  await claim(replayer.maxSeq);
+  if (replayer.fenced > 0) log.warn({ changelog: where, fenced: replayer.fenced }, 'changelog records of a previous owner written after its successor took over (a zombie) were ignored');
   o.onProgress?.({ topic, partition, read, total, done: true });
   const ms = elapsed();
-  log.info({ changelog: where, records: read, dropped: replayer.dropped, ms, offset: await readNumber(db, OFFSET_KEY) }, 'partition state restored');
-  return { action: 'restored', records: read, dropped: replayer.dropped, ms };
+  log.info({ changelog: where, records: read, dropped: replayer.dropped, fenced: replayer.fenced, ms, offset: await readNumber(db, OFFSET_KEY) }, 'partition state restored');
+  return { action: 'restored', records: read, dropped: replayer.dropped, fenced: replayer.fenced, epoch, base: (await readNumber(db, CHANGELOG_KEY)) ?? -1, ms };
 }
 
 /** Writes the whole local state of a partition and a marker to its changelog. */
-async function seed(o: SyncOptions, nextOffset: number): Promise<number> {
+async function seed(o: SyncOptions, nextOffset: number, epoch: string): Promise<number> {
   let chunk: ChangelogRecord[] = [];
   let count = 0;
   for await (const [key, value] of o.db.iterator({ gte: STATE_PREFIX, lt: STATE_END })) {
-    chunk.push({ key: Buffer.from(key.slice(STATE_PREFIX.length)), value, epoch: o.epoch });
+    chunk.push({ key: Buffer.from(key.slice(STATE_PREFIX.length)), value, epoch });
     if (chunk.length >= SEED_CHUNK) {
       count += chunk.length;
       await o.io.append(o.partition, chunk);
       chunk = [];
     }
   }
-  chunk.push(markerRecord(o.epoch, nextOffset));
+  chunk.push(markerRecord(epoch, nextOffset));
   count += chunk.length;
   const at = await o.io.append(o.partition, chunk);
-  await o.db.put(CHANGELOG_KEY, Buffer.from(String(at)), { sync: o.sync });
+  await o.db.batch([{ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) }, { type: 'put', key: OWN_KEY, value: Buffer.from(String(at)) }], { sync: o.sync });
   o.log.info({ changelog: `${o.io.topic}/${o.partition}`, records: count }, 'changelog seeded from the local state');
   return count;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { checkWritable, withRecovery, writeError } from './writable.js';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
@@ -17,7 +18,7 @@ import {
   type StateProvider,
 } from '@seda/core';
 import { markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
-import { CHANGELOG_KEY, OFFSET_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
+import { CHANGELOG_KEY, OFFSET_KEY, OWN_KEY, openError, openPartitionDb, readNumber, readOffset, STATE_PREFIX, stateEntries, type DbOp } from './partition-db.js';
 import { RecentValues } from './recent-values.js';
 import { syncWithChangelog, type RestoreProgress } from './restore.js';
 import { checkOwner, describePartition, partitionDir, partitionDirs, readOffsetOf, type StateOwner, type StoredPartition } from './layout.js';
@@ -101,8 +102,10 @@ interface OpenPartition {
   readonly dir: string;
   /** Opened, and in line with the changelog when there is one. */
   readonly db: Promise<ClassicLevel<string, Buffer>>;
-  /** This process's changelog epoch for the partition. */
-  readonly epoch: string;
+  /** This process's changelog epoch for the partition (`<seq>.<uuid>`, set by the changelog sync before the db resolves). */
+  epoch: string;
+  /** Where this owner's changelog epoch started (the `base` of its markers). */
+  base: number | undefined;
   readonly overlay: PartitionOverlay<unknown, Buffer>;
   /** The last commit of this partition; the next waits for it, release waits for it. */
   writing: Promise<void>;
@@ -127,6 +130,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
   } catch (err) {
     throw openError(dir, err);
   }
+  checkWritable(dir);
   checkOwner(dir, options.owner);
   const writeOptions = { sync: options.sync === true };
   const changelog = options.changelog;
@@ -163,11 +167,15 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
     expiries.delete(pdir);
     const db = (async () => {
       mkdirSync(pdir, { recursive: true });
-      const opened = await openPartitionDb(pdir, lockTimeoutMs);
+      const opened = await openPartitionDb(pdir, lockTimeoutMs).catch((err: unknown) => {
+        throw withRecovery(err, dir, topic, partition, options.owner?.stage);
+      });
       log.debug({ topic, partition, dir: pdir }, 'partition state opened');
       if (changelog !== undefined) {
         try {
-          await syncWithChangelog({ db: opened, io: changelog, topic, partition, epoch, log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+          const synced = await syncWithChangelog({ db: opened, io: changelog, topic, partition, epoch, log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+          p!.epoch = synced.epoch;
+          p!.base = synced.base;
         } catch (err) {
           await opened.close().catch(() => {});
           throw err;
@@ -199,7 +207,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
       freeze,
       thaw,
     );
-    p = { dir: pdir, db, epoch, overlay, writing: Promise.resolve() };
+    p = { dir: pdir, db, epoch, base: undefined, overlay, writing: Promise.resolve() };
     parts.set(k, p);
     return p;
   };
@@ -267,12 +275,14 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
               records.push({ key: Buffer.from(op.key.slice(STATE_PREFIX.length)), value: op.type === 'put' ? op.value : null, epoch: p.epoch });
             }
           }
-          records.push(markerRecord(p.epoch, nextOffset));
+          records.push(markerRecord(p.epoch, nextOffset, p.base));
           const at = await changelog.append(partition, records);
-          ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
+          ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) }, { type: 'put', key: OWN_KEY, value: Buffer.from(String(at)) });
         }
         // State, offset (and changelog position) in ONE atomic write: after a crash all are there or none.
-        await db.batch(ops, writeOptions);
+        await db.batch(ops, writeOptions).catch((err: unknown) => {
+          throw writeError(p.dir, nextOffset, err);
+        });
         // Committed now: the cache takes the writes in the same turn as the change set leaves the overlay.
         for (const op of ops) {
           if (!op.key.startsWith(STATE_PREFIX)) continue;
@@ -301,7 +311,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
         throw err;
       }
       try {
-        await syncWithChangelog({ db, io: changelog, topic, partition, epoch: randomUUID(), log, sync: writeOptions.sync, onProgress: options.onRestoreProgress });
+        await syncWithChangelog({ db, io: changelog, topic, partition, epoch: randomUUID(), log, sync: writeOptions.sync, onProgress: options.onRestoreProgress, owner: false });
       } finally {
         await db.close();
       }

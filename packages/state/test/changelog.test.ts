@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stateProviderContract, type StateProvider } from '@seda/core';
-import { markerRecord, openStateStore, type LevelStateStore } from '../src/index.js';
+import { ChangelogReplayer, markerRecord, openStateStore, type LevelStateStore } from '../src/index.js';
 import { MemoryChangelog } from './memory-changelog.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'seda-cl-'));
@@ -58,7 +58,7 @@ describe('LevelDB state store with a changelog', () => {
     await commitBatches(store, 2);
     const records = log.logs.get(0)!;
     expect(records.map((r) => r.key.toString().replace(/\u0000cl\u0000m\u0000.*/, 'MARKER'))).to.deep.equal(['a', 'b', 'c', 'MARKER', 'a', 'b', 'c', 'MARKER']);
-    expect(records[7].value!.toString()).to.equal('{"next":10}');
+    expect(records[7].value!.toString()).to.equal('{"next":10,"base":-1}');
     expect(records[6].value).to.equal(null); // c deleted in the second batch: a tombstone
     expect(await store.changelogPosition('t', 0)).to.equal(7);
     await store.close();
@@ -192,5 +192,62 @@ describe('LevelDB state store with a changelog', () => {
     const m = markerRecord('e1', 42);
     expect(m.key.toString()).to.equal('\u0000cl\u0000m\u0000e1');
     expect(m.value!.toString()).to.equal('{"next":42}');
+  });
+});
+
+describe('changelog fencing (epochs <seq>.<uuid>)', () => {
+  const rec = (epoch: string, key: string, value: string, offset: number) => ({ key: Buffer.from(key), value: Buffer.from(value), epoch, offset });
+  const marker = (epoch: string, next: number, offset: number, base?: number) => ({ ...markerRecord(epoch, next, base), offset });
+
+  it('drops what an owner writes after a successor with a higher sequence wrote (a zombie), confirmed or not', async () => {
+    const applied: Array<[string, string | null]> = [];
+    const replayer = new ChangelogReplayer((c) => {
+      for (const [k, v] of c.writes) applied.push([k, v?.toString() ?? null]);
+    });
+    await replayer.push([
+      rec('1.a', 'k', 'a1', 0),
+      marker('1.a', 10, 1, -1),
+      rec('2.b', 'k', 'b1', 2),
+      // The zombie (sequence 1) wakes up between its successor's records and marker, and after them.
+      rec('1.a', 'k', 'a2', 3),
+      marker('1.a', 20, 4, -1),
+      marker('2.b', 20, 5, 1),
+      rec('1.a', 'k', 'a3', 6),
+      marker('1.a', 30, 7, -1),
+    ]);
+    replayer.finish();
+    expect(applied).to.deep.equal([
+      ['k', 'a1'],
+      ['k', 'b1'],
+    ]);
+    expect(replayer.fenced).to.equal(4);
+    expect(replayer.maxSeq).to.equal(2);
+  });
+
+  it('a restore takes a sequence above every one in the changelog, so its own writes fence the previous owner', async () => {
+    const io = new MemoryChangelog();
+    const first = await openStateStore({ dir: tmp(), changelog: io });
+    const b1 = first.begin('t', 0);
+    b1.put('k', 1);
+    await first.commit('t', 0, b1.seal(), 1);
+    const second = await openStateStore({ dir: tmp(), changelog: io });
+    const b2 = second.begin('t', 0);
+    b2.put('k', 2);
+    await second.commit('t', 0, b2.seal(), 2);
+    // The first owner, not knowing it lost the partition, commits again.
+    const z = first.begin('t', 0);
+    z.put('k', 99);
+    await first.commit('t', 0, z.seal(), 3);
+    const third = await openStateStore({ dir: tmp(), changelog: io });
+    expect(await entries(third, 't', 0)).to.deep.equal([['k', 2]]);
+    expect(await third.storedOffset('t', 0)).to.equal(2);
+    // The zombie's own copy, used again later, is rebuilt: it diverged before its position.
+    const b3 = second.begin('t', 0);
+    b3.put('k', 3);
+    await second.commit('t', 0, b3.seal(), 4);
+    await second.release('t', 0);
+    await first.release('t', 0);
+    expect(await entries(first, 't', 0)).to.deep.equal([['k', 3]]);
+    await Promise.all([first.close(), second.close(), third.close()]);
   });
 });

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isSedaError, SedaError } from '@seda/core';
 import { describeTopic, listTopics, parseKafkaProperties, resolveBrokers } from '@seda/kafka';
-import { openStateStore, ownerFile } from '@seda/state';
+import { openStateStore, ownerFile, partitionTopic, resetPartition, setStoredOffset } from '@seda/state';
 import { stateGet } from './state-get.js';
 
 /** `seda state <stage>`: stored partitions, offsets and key counts; dump; reset. */
@@ -19,10 +19,13 @@ export function registerStateCommand(program: Command): void {
     .option('--kafka <key=value>', 'librdkafka property (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--dump', 'print every key and value as JSON lines')
     .option('--url <url>', 'seda state get: a running instance\'s metrics URL, http://host:port (repeatable; without, the state directory of a stopped stage is read)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--reset', 'delete the store (needs --yes)')
-    .option('--yes', 'confirm --reset')
+    .option('--reset', 'delete the store, or with --partition that partition only (needs --yes)')
+    .option('--partition <n>', 'with --reset or --offset: only this partition')
+    .option('--topic <name>', 'with --partition: the input topic (when the store holds several)')
+    .option('--offset <n>', 'with --partition: set the offset its state resumes at (state kept; needs --yes)')
+    .option('--yes', 'confirm --reset or --offset')
     .option('--verbose', 'print stack traces of errors')
-    .action(async (first: string, rest: string[], flags: { group?: string; stateDir?: string; dump?: boolean; reset?: boolean; yes?: boolean; brokers?: string; kafka?: string[]; url?: string[] }) => {
+    .action(async (first: string, rest: string[], flags: StateFlags) => {
       // `seda state get <stage> <key>`: "get" comes where the stage name goes.
       if (first === 'get') {
         const [stageName, key] = rest;
@@ -34,6 +37,10 @@ export function registerStateCommand(program: Command): void {
       const stage = first;
       const dir = resolve(flags.stateDir ?? join('.seda', 'state', flags.group ?? stage));
       if (!existsSync(dir)) throw new SedaError('SEDA_STATE_OPEN', `no state at ${dir}; pass --state-dir (or --group) of the stage you ran`);
+      if (flags.partition !== undefined || flags.offset !== undefined) {
+        await repairPartition(dir, flags);
+        return;
+      }
       if (flags.reset) {
         if (!flags.yes) throw new SedaError('SEDA_STATE_OPEN', `--reset deletes ${dir} and everything in it; add --yes to confirm`);
         const store = await openStateStore({ dir });
@@ -86,6 +93,34 @@ export function registerStateCommand(program: Command): void {
         await store.close();
       }
     });
+}
+
+interface StateFlags {
+  group?: string;
+  stateDir?: string;
+  dump?: boolean;
+  reset?: boolean;
+  yes?: boolean;
+  brokers?: string;
+  kafka?: string[];
+  partition?: string;
+  topic?: string;
+  offset?: string;
+  url?: string[];
+}
+
+/** `--partition N --reset` / `--partition N --offset X`, confirmed by `--yes`. */
+async function repairPartition(dir: string, flags: StateFlags): Promise<void> {
+  const partition = Number(flags.partition);
+  if (flags.partition === undefined || !Number.isInteger(partition) || partition < 0) throw new SedaError('SEDA_STATE_OPEN', '--offset and a partition --reset need --partition <n> (a whole number)');
+  if (flags.reset === (flags.offset !== undefined)) throw new SedaError('SEDA_STATE_OPEN', '--partition needs exactly one of --reset or --offset <n>');
+  const topic = await partitionTopic(dir, partition, flags.topic);
+  if (!flags.yes) {
+    const what = flags.reset ? `--reset deletes the state and offset of ${topic}/${partition} in ${dir}` : `--offset makes ${topic}/${partition} in ${dir} resume at ${flags.offset}`;
+    throw new SedaError('SEDA_STATE_OPEN', `${what}; add --yes to confirm`);
+  }
+  if (flags.reset) process.stdout.write(`deleted ${await resetPartition(dir, topic, partition)}\n`);
+  else process.stdout.write(`${topic}/${partition} resumes at offset ${flags.offset} (${await setStoredOffset(dir, topic, partition, Number(flags.offset))})\n`);
 }
 
 /**
