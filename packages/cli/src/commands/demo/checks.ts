@@ -30,6 +30,8 @@ export interface RunFacts {
   forcedKills: string[];
   retentionLoss: Array<{ topic: string; partition: number; low: number }>;
   kills?: { count: number; restarted: boolean; detail: string };
+  /** `--chaos`: the faults injected into the broker while the source ran. */
+  chaos?: { count: number; detail: string };
 }
 
 const parse = (r: ReadBack): any => (r.value === null ? null : JSON.parse(r.value));
@@ -249,5 +251,6 @@ export function runChecks(truth: Truth, topics: Map<string, ReadBack[]>, facts: 
     if (!c.pass && topicsLost.length > 0) c.detail += ` (${topicsLost.join(', ')} lost records to retention)`;
   }
   if (facts.kills) checks.push(check('kill-random: stages SIGKILLed and restarted', facts.kills.restarted && facts.kills.count > 0 ? [] : [facts.kills.detail], facts.kills.detail));
+  if (facts.chaos) checks.push(check('chaos: broker faults injected while the source ran', facts.chaos.count > 0 ? [] : [facts.chaos.detail], facts.chaos.detail));
   return checks;
 }
