@@ -120,6 +120,7 @@ async function settle(group: string, topic: string, s: Awaited<ReturnType<typeof
     }
   }
   const live = s.running.filter((p): p is SedaProcess => p !== undefined);
+  for (const p of live) await p.waitForLog((l) => l.msg === 'stage started', 60_000, 'a member after the storm to start');
   const t0 = Date.now();
   await waitFor(() => drained(group, topic), 90_000, `group ${group} to reach lag 0 after the storm`, 300, live).catch(async (err: Error) => {
     throw new Error(`${err.message}\nlag: ${JSON.stringify(await lagOf(group, topic))}`);
