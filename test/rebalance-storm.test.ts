@@ -4,14 +4,14 @@
 // must lose nothing; a state-mode stage (own state dir per "machine", state
 // following its partitions through the changelog) must be exact; after the
 // storm every partition drains (lag 0 within a bound).
-// CI runs each storm for SEDA_STORM_SECONDS (default 25); the issue's full
+// CI runs each storm for SEDA_STORM_SECONDS (default 20); the issue's full
 // length is SEDA_STORM_SECONDS=120.
 import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { groupLag } from '@seda/kafka';
+import { describeTopic, groupLag } from '@seda/kafka';
 import { createTestTopic, testBroker } from './support/broker.js';
 import { startSeda, waitFor, type SedaProcess } from './support/process.js';
 import { compare, groundTruth, readings, storedWindows } from './support/readings.js';
@@ -20,9 +20,13 @@ import { readAll } from './support/topic-io.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
 const fast = ['--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interval.ms=500', '--commit-interval', '200'];
-const stormMs = Number(process.env.SEDA_STORM_SECONDS ?? 25) * 1000;
-/** Input records per second while the storm lasts. */
-const rate = 1000;
+const stormMs = Number(process.env.SEDA_STORM_SECONDS ?? 20) * 1000;
+/**
+ * Input records per second while the storm lasts: 1,000, at most 60,000 in all, so the relay's
+ * output with its replays (~40% duplicates under eager) stays within the embedded broker's
+ * ~5 MiB per partition (about 42k relayed records); a longer storm runs at a lower rate.
+ */
+const rate = Math.min(1000, 60_000 / (0.8 * (stormMs / 1000)));
 const partitions = 4;
 /** Instance slots per group: at most this many members at once. */
 const slots = 3;
@@ -167,7 +171,12 @@ function stormTest(strategy: 'eager' | 'cooperative-sticky', seed: number): void
     const out = await readAll(testBroker().bootstrap, relayOut, { idleMs: 3000, timeoutMs: 60_000 });
     const seen = new Set(out.map((r) => (JSON.parse(r.value) as { i: number }).i));
     const lost = rows.map((_, i) => i).filter((i) => !seen.has(i));
-    expect(lost.length, `lost: ${lost.slice(0, 10).join(', ')}`).to.equal(0);
+    // A lost record must be seda's doing, not the embedded broker's ~5 MiB per partition retention
+    // (replays after kills add duplicates to the output): the output must still start at offset 0.
+    const trimmed = (await describeTopic(testBroker().bootstrap, relayOut)).filter((p) => p.low > 0);
+    const relayFigures = `${out.length} outputs (${out.length - seen.size} duplicates), lost ${lost.length}`;
+    expect(trimmed, `the relay output lost its oldest records to retention (${relayFigures}): ${JSON.stringify(trimmed)}`).to.deep.equal([]);
+    expect(lost.length, `lost: ${lost.slice(0, 10).join(', ')} (${relayFigures})`).to.equal(0);
 
     // State mode: one more instance, on slot 0's (stale) directory, takes every partition and catches up
     // from the changelog; what it holds must equal the ground truth exactly.
