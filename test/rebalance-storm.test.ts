@@ -157,7 +157,7 @@ function stormTest(strategy: 'eager' | 'cooperative-sticky', seed: number): void
     const produced = produceWithSink(testBroker().bootstrap, input, count, {
       key: (i) => rows[i].key,
       value: (i) => rows[i].value,
-      pauseMs: 800,
+      pauseMs: Math.round((800 * 1000) / rate),
     });
     const [relay, hourly, acked] = await Promise.all([storm('relay', relayArgs, stormEnd, seed), storm('hourly', hourlyArgs, stormEnd, seed + 1), produced]);
     expect(acked).to.equal(count);
