@@ -101,6 +101,18 @@ function run(topics: Topics, over: Partial<RunFacts> = {}): Check[] {
 const failed = (checks: Check[]): string[] => checks.filter((c) => !c.pass).map((c) => c.name);
 
 describe('seda demo: end-of-run checks', () => {
+  it('--chaos: counts a reading the embedded broker appended twice on a retried Produce, without it fails the source check', () => {
+    const topics = consistentRun();
+    const readings = topics.get('electric-readings')!;
+    const last = readings.filter((r) => r.partition === 1).at(-1)!;
+    readings.push({ ...last, offset: last.offset + 1 });
+    const source = (checks: Check[]): Check => checks.find((c) => c.name.startsWith('source:'))!;
+    const withChaos = source(run(topics, { chaos: { count: 7, detail: '7 faults' } }));
+    expect(withChaos.pass, withChaos.detail).to.equal(true);
+    expect(withChaos.detail).to.contain('1 identical copies');
+    expect(source(run(topics)).pass).to.equal(false);
+  });
+
   it('pass on a consistent run, at-least-once duplicates included', () => {
     const topics = consistentRun();
     const audit = topics.get('audit-log')!;

@@ -49,9 +49,33 @@ export function metadata(c: Kafka.KafkaConsumer, brokers: string, topic?: string
   );
 }
 
-/** Low and high watermarks of one partition. */
-export function watermarks(c: Kafka.KafkaConsumer, brokers: string, topic: string, partition: number): Promise<{ low: number; high: number }> {
-  return new Promise((resolve, reject) =>
-    c.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(wrap(`reading watermarks of ${topic}/${partition}`, brokers, err)) : resolve({ low: o.lowOffset, high: o.highOffset }))),
-  );
+/**
+ * Errors of a watermark query that a broker restarting or a leader moving causes and time cures
+ * (the partition's leader unknown or unreachable for a moment).
+ */
+const TRANSIENT: ReadonlySet<number> = new Set([
+  Kafka.CODES.ERRORS.ERR__UNKNOWN_PARTITION,
+  Kafka.CODES.ERRORS.ERR__TRANSPORT,
+  Kafka.CODES.ERRORS.ERR__TIMED_OUT,
+  Kafka.CODES.ERRORS.ERR__ALL_BROKERS_DOWN,
+  Kafka.CODES.ERRORS.ERR_LEADER_NOT_AVAILABLE,
+  Kafka.CODES.ERRORS.ERR_NOT_LEADER_FOR_PARTITION,
+]);
+
+/** Low and high watermarks of one partition; transient errors are retried for up to `retryMs` (default 15 s). */
+export async function watermarks(c: Kafka.KafkaConsumer, brokers: string, topic: string, partition: number, retryMs = 15_000): Promise<{ low: number; high: number }> {
+  const deadline = Date.now() + retryMs;
+  for (;;) {
+    try {
+      return await new Promise((resolve, reject) =>
+        c.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(err) : resolve({ low: o.lowOffset, high: o.highOffset }))),
+      );
+    } catch (err) {
+      if (!TRANSIENT.has((err as { code?: number }).code ?? 0) || Date.now() >= deadline) throw wrap(`reading watermarks of ${topic}/${partition}`, brokers, err);
+      await new Promise((r) => setTimeout(r, 500));
+      // The query goes to the leader in the client's metadata cache: refresh it (a client that
+      // neither subscribes nor fetches would otherwise keep the unknown leader for minutes).
+      await metadata(c, brokers, topic, 5000).catch(() => {});
+    }
+  }
 }

@@ -225,7 +225,12 @@ export class KafkaSource extends Readable {
     // Rebalance steps run one after another, each finishing its async work first.
     this.#rebalancing = this.#rebalancing.then(async () => {
       try {
-        if (err.code === ERR_ASSIGN) {
+        if (err.code === ERR_ASSIGN && this.#closing) {
+          // Leaving the group: take nothing new (no onAssign, no records of them emitted), only answer
+          // the rebalance; the partitions go to the members that stay.
+          if (cooperative) this.consumer.incrementalAssign(partitions);
+          else this.consumer.assign(partitions);
+        } else if (err.code === ERR_ASSIGN) {
           const starts = (await this.#options.onAssign?.(partitions)) ?? undefined;
           const byKey = new Map((starts ?? []).map((s) => [tpKey(s.topic, s.partition), s.offset]));
           await this.#startAboveLogStart(partitions, byKey);
@@ -249,7 +254,12 @@ export class KafkaSource extends Readable {
           this.#log.error({ err }, 'rebalance error');
         }
       } catch (e) {
-        if (this.consumer.isConnected()) this.destroy(e as Error);
+        // While closing, answering a rebalance may fail (the client is leaving, or already gone
+        // natively while it still reports connected): expected, not a failure of the stream.
+        // node-rdkafka throws plain objects ({ message, code }): made Errors, so the reason shows.
+        const error = e instanceof Error ? e : Object.assign(new Error(String((e as { message?: unknown }).message ?? e)), e);
+        if (this.#closing) this.#log.debug({ err: error }, 'rebalance step failed while closing (the group reassigns these partitions)');
+        else if (this.consumer.isConnected()) this.destroy(error);
       }
     });
   }

@@ -15,6 +15,8 @@ interface DemoFlags {
   instances: string;
   killRandom?: boolean;
   killEvery: string;
+  chaos?: boolean;
+  chaosEvery: string;
   drainTimeout: string;
   threshold: string;
   dir: string;
@@ -63,6 +65,8 @@ export function demoOptions(flags: DemoFlags): DemoOptions {
     instances: num('--instances', flags.instances, 1, true),
     killRandom: flags.killRandom === true,
     killEveryMs: dur('--kill-every', flags.killEvery, 500),
+    chaos: flags.chaos === true,
+    chaosEveryMs: dur('--chaos-every', flags.chaosEvery, 200),
     drainTimeoutMs: dur('--drain-timeout', flags.drainTimeout, 1000),
     dir: resolve(flags.dir),
     reportFile: flags.report === undefined ? undefined : resolve(flags.report),
@@ -96,6 +100,12 @@ export function registerDemoCommand(program: Command): void {
     .option('--instances <n>', 'consumption-average worker processes', '2')
     .option('--kill-random', 'SIGKILL a random stage process every few seconds while the source runs (each is restarted); the checks must still pass')
     .option('--kill-every <time>', 'mean pause between two kills', '4s')
+    .option(
+      '--chaos',
+      "inject faults into the embedded broker while the source runs: a broker down and up, partition leader moves, errors on Produce, Fetch, " +
+        'OffsetCommit and JoinGroup requests, round-trip-time spikes (each kind once per round, listed in the summary); the checks must still pass',
+    )
+    .option('--chaos-every <time>', 'mean pause between two injected faults', '2s')
     .option('--drain-timeout <time>', 'how long to wait for every stage to reach lag 0 after the source ends', '120s')
     .option('--threshold <kwh>', 'alerts threshold: average kWh per reading in an hour (0.04 per 1-minute reading is 2.4 kW)', '0.04')
     .option('--dir <dir>', 'working directory (state, logs, pids.json); emptied at start', '.seda/demo')

@@ -9,8 +9,8 @@ export interface Kill {
   atMs: number;
 }
 
-/** A seeded generator, so which process is killed when is reproducible with --seed. */
-function random(seed: number): () => number {
+/** A seeded generator, so which process is killed (or which fault injected) when is reproducible with --seed. */
+export function random(seed: number): () => number {
   let a = (seed ^ 0x9e3779b9) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

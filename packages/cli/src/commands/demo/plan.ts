@@ -18,6 +18,10 @@ export interface DemoOptions {
   killRandom: boolean;
   /** Mean pause between two kills, ms. */
   killEveryMs: number;
+  /** `--chaos`: inject broker faults while the source runs. */
+  chaos: boolean;
+  /** Mean pause between two injected faults, ms. */
+  chaosEveryMs: number;
   drainTimeoutMs: number;
   /** The demo's working directory (state, logs, pids). */
   dir: string;

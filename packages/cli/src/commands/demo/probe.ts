@@ -9,7 +9,19 @@ export interface Watermarks {
 
 function connect(brokers: string, group: string): Promise<Kafka.KafkaConsumer> {
   const consumer = new Kafka.KafkaConsumer(
-    { 'bootstrap.servers': brokers, 'group.id': group, 'enable.auto.commit': false, 'allow.auto.create.topics': false },
+    {
+      'bootstrap.servers': brokers,
+      'group.id': group,
+      'enable.auto.commit': false,
+      'allow.auto.create.topics': false,
+      // A response lost to a broker fault (--chaos) is given up after 10 s, not librdkafka's 60 s:
+      // requests queue behind it on the connection, and the live view and drain detection would go blind.
+      'socket.timeout.ms': 10_000,
+      // Watermark queries go to the leader in the metadata cache; a client that neither subscribes
+      // nor fetches refreshes it only every 5 min, so after a broker came back (or a leader moved)
+      // it would answer "Unknown partition" for minutes.
+      'topic.metadata.refresh.interval.ms': 1000,
+    },
     {},
   );
   return new Promise((resolve, reject) =>

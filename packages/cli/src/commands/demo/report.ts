@@ -12,6 +12,8 @@ export interface DemoReport {
   readings: { produced: number | undefined; malformed: number; meters: number; eventHours: number; start: string };
   stages: Array<{ name: string; in: number; out: number; dlq: number; restarts: number; exitCode: number | null | undefined; stateBytes?: number }>;
   kills: Array<{ name: string; pid: number; atMs: number }>;
+  /** Faults `--chaos` injected into the embedded broker, in order. */
+  faults: Array<{ kind: string; detail: string; atMs: number }>;
   largestPartition?: { topic: string; partition: number; bytes: number };
   checks: Check[];
   logs: string;
@@ -46,6 +48,10 @@ export function printReport(report: DemoReport, last: Sample | undefined, report
     w(
       `  ${s.name.padEnd(22)}${int(s.in).padStart(10)}${int(s.out).padStart(10)}${int(s.dlq).padStart(6)}${int(s.restarts).padStart(10)}${(s.stateBytes === undefined ? '' : formatBytes(s.stateBytes)).padStart(11)}${String(s.exitCode ?? '-').padStart(6)}`,
     );
+  }
+  if (report.faults.length > 0) {
+    w(`  faults injected (--chaos): ${report.faults.length}`);
+    for (const f of report.faults) w(`    ${(f.atMs / 1000).toFixed(1).padStart(6)} s  ${f.kind.padEnd(15)}${f.detail}`);
   }
   if (report.largestPartition) {
     const l = report.largestPartition;

@@ -9,6 +9,7 @@ import { intervalMs, pipeline, readingRate, retentionForecast, topics, type Demo
 import { BrokerProbe } from './probe.js';
 import type { DemoProcess, ExitInfo } from './demo-process.js';
 import { everyKillRestarted, killRandomly, type Kill } from './kill-random.js';
+import { faultSummary, injectChaos, type Fault } from './chaos.js';
 import { ProcessGroup } from './process-group.js';
 import { readTopics, type ReadBack } from './read-topics.js';
 import { largestPartition, printReport, type DemoReport } from './report.js';
@@ -59,7 +60,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const forecast = retentionForecast(o);
   say(
     `seda demo: ${o.meters} meters, ${Math.round(rate).toLocaleString('en-US')} readings/s for ${o.durationMs / 1000} s (a day of event time every ${(1440 / o.speedup).toFixed(1)} min), ` +
-      `one malformed every ${o.malformedEvery}; ${o.partitions} partitions; audit, billing, consumption-average x${o.instances} and alerts, each its own process${o.killRandom ? '; --kill-random' : ''}`,
+      `one malformed every ${o.malformedEvery}; ${o.partitions} partitions; audit, billing, consumption-average x${o.instances} and alerts, each its own process${o.killRandom ? '; --kill-random' : ''}${o.chaos ? '; --chaos' : ''}`,
   );
   if (forecast.fraction > 0.8) {
     say(`warning: ${forecast.topic} may outgrow the embedded broker's ~5 MiB per partition (about ${Math.round(forecast.fraction * 100)}%): records may be lost to retention; the checks will tell`);
@@ -71,6 +72,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   let probe: BrokerProbe | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const kills: Kill[] = [];
+  const faults: Fault[] = [];
   const unexpected: string[] = [];
   let checks: Check[] = [];
   let interrupted = false;
@@ -184,10 +186,27 @@ export async function runDemo(o: DemoOptions): Promise<number> {
           },
         })
       : Promise.resolve();
+    const chaos = o.chaos
+      ? injectChaos({
+          broker,
+          topics: allTopics,
+          partitions: o.partitions,
+          everyMs: o.chaosEveryMs,
+          seed: o.seed,
+          signal,
+          done: () => sourceDone,
+          started,
+          onFault: (f) => {
+            faults.push(f);
+            say(`chaos: ${f.detail}`);
+          },
+        })
+      : Promise.resolve();
     const sourceBound = o.durationMs + 120_000;
     await Promise.race([sourceExited, pause(sourceBound, signal)]);
     if (!sourceDone) throw new SedaError('SEDA_DEMO_PROCESS', `the source did not finish within ${sourceBound / 1000} s`);
     await killer;
+    await chaos;
     const srcExit = source.exits.at(-1);
     say(
       source.finished
@@ -239,6 +258,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       kills: o.killRandom
         ? { count: kills.length, restarted, detail: `${kills.length} SIGKILLs (${kills.map((k) => k.name).join(', ') || 'none'})${restarted ? ', each process restarted' : ', NOT every killed process came back'}` }
         : undefined,
+      chaos: o.chaos ? { count: faults.length, detail: `${faults.length} faults while the source ran (${faultSummary(faults) || 'none'}), every one undone` } : undefined,
     });
   } catch (err) {
     if (!(err instanceof Interrupted)) {
@@ -283,6 +303,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       return { name: s.name, in: s.in, out: s.out, dlq: s.dlq, restarts: s.restarts, exitCode: proc?.exits.at(-1)?.code, stateBytes: s.stateBytes };
     }),
     kills,
+    faults,
     largestPartition: topicsRead ? largestPartition(topicsRead) : undefined,
     checks,
     logs: relative(process.cwd(), join(o.dir, 'logs')) || join(o.dir, 'logs'),
