@@ -1,7 +1,7 @@
 import { parseDuration } from './duration.js';
 import { SedaError } from './errors.js';
 import type { SessionWindowSpec, StateStore, WindowResult, WindowSpec } from './state.js';
-import { DIGITS, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
+import { DIGITS, expireClosed, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
 import type { WindowsEngine, WindowsHooks } from './windows.js';
 
 /**
@@ -105,15 +105,7 @@ export function createSessionWindows<A = unknown>(spec: SessionWindowSpec, hooks
       }
       m.next = await firstEnd(s, OPEN);
     }
-    if (m.exp !== null && m.exp + p.retentionMs <= wm) {
-      const expired: string[] = [];
-      for await (const [k] of s.range({ gte: CLOSED, lt: `${CLOSED}${pad(wm - p.retentionMs + 1)}` })) expired.push(k);
-      for (const k of expired) {
-        s.del(k);
-        s.del(ENTRY + k.slice(CLOSED.length + DIGITS + 1));
-      }
-      m.exp = await firstEnd(s, CLOSED);
-    }
+    await expireClosed(s, m, wm, p.retentionMs, CLOSED, ENTRY); // closed windows past retention leave state
   };
 
   return {

@@ -35,6 +35,22 @@ export async function firstEnd(s: StateStore, index: string): Promise<number | n
 }
 
 /**
+ * Deletes closed windows (or sessions) whose end + retention is at or before
+ * the watermark, with their entries, and moves `m.exp` to the next closed
+ * end. `closed` and `entry` are the engine's key prefixes.
+ */
+export async function expireClosed(s: StateStore, m: Meta, wm: number, retentionMs: number, closed: string, entry: string): Promise<void> {
+  if (m.exp === null || m.exp + retentionMs > wm) return;
+  const expired: string[] = [];
+  for await (const [k] of s.range({ gte: closed, lt: `${closed}${pad(wm - retentionMs + 1)}` })) expired.push(k);
+  for (const k of expired) {
+    s.del(k);
+    s.del(entry + k.slice(closed.length + DIGITS + 1));
+  }
+  m.exp = await firstEnd(s, closed);
+}
+
+/**
  * The watermark of the batch in progress: read from state once per batch,
  * changed in memory, written once when the batch ends (`flush`), and rolled
  * back with the batch's state when a record's processing is retried.

@@ -2,7 +2,7 @@ import { parseDuration } from './duration.js';
 import { SedaError } from './errors.js';
 import { createSessionWindows, isSessionSpec } from './session-windows.js';
 import type { StateStore, TimeWindowSpec, WindowResult, WindowSpec, WindowStore } from './state.js';
-import { DIGITS, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
+import { DIGITS, expireClosed, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
 
 /**
  * Event-time windows kept in a partition's own state, so window contents,
@@ -126,16 +126,7 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
       }
       m.next = await firstEnd(s, OPEN);
     }
-    if (m.exp !== null && m.exp + p.retentionMs <= wm) {
-      // Closed windows past retention leave state.
-      const expired: string[] = [];
-      for await (const [k] of s.range({ gte: CLOSED, lt: `${CLOSED}${pad(wm - p.retentionMs + 1)}` })) expired.push(k);
-      for (const k of expired) {
-        s.del(k);
-        s.del(ENTRY + k.slice(CLOSED.length + DIGITS + 1));
-      }
-      m.exp = await firstEnd(s, CLOSED);
-    }
+    await expireClosed(s, m, wm, p.retentionMs, CLOSED, ENTRY); // closed windows past retention leave state
   };
 
   return {
