@@ -1,7 +1,7 @@
 import { parseDuration } from './duration.js';
 import { SedaError } from './errors.js';
 import type { SessionWindowSpec, StateStore, WindowResult, WindowSpec } from './state.js';
-import { DIGITS, expireClosed, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
+import { DIGITS, endsUpTo, expireClosed, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
 import type { WindowsEngine, WindowsHooks } from './windows.js';
 
 /**
@@ -89,10 +89,7 @@ export function createSessionWindows<A = unknown>(spec: SessionWindowSpec, hooks
   /** Closes the sessions due at watermark `wm` and expires those past retention; updates `m.next` and `m.exp`. */
   const close = async (s: StateStore, wm: number, m: Meta): Promise<void> => {
     if (m.next !== null && m.next + p.graceMs <= wm) {
-      const due: [string, number][] = [];
-      for await (const [k] of s.range({ gte: OPEN, lt: `${OPEN}${pad(wm - p.graceMs + 1)}` })) due.push([k, Number(k.slice(OPEN.length, OPEN.length + DIGITS))]);
-      for (const [k, end] of due) {
-        const id = k.slice(OPEN.length + DIGITS + 1);
+      for (const { k, end, id } of await endsUpTo(s, OPEN, wm - p.graceMs)) {
         const entry = (await s.get(ENTRY + id)) as Entry<A> | undefined;
         s.del(k);
         s.del(BY_KEY + id);

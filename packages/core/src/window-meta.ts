@@ -34,6 +34,15 @@ export async function firstEnd(s: StateStore, index: string): Promise<number | n
   return null;
 }
 
+/** The keys of an index (`<index><end>\0<id>`) with end at or before `upTo`, each with its end and id, in end order. */
+export async function endsUpTo(s: StateStore, index: string, upTo: number): Promise<Array<{ k: string; end: number; id: string }>> {
+  const out: Array<{ k: string; end: number; id: string }> = [];
+  for await (const [k] of s.range({ gte: index, lt: `${index}${pad(upTo + 1)}` })) {
+    out.push({ k, end: Number(k.slice(index.length, index.length + DIGITS)), id: k.slice(index.length + DIGITS + 1) });
+  }
+  return out;
+}
+
 /**
  * Deletes closed windows (or sessions) whose end + retention is at or before
  * the watermark, with their entries, and moves `m.exp` to the next closed
@@ -41,11 +50,9 @@ export async function firstEnd(s: StateStore, index: string): Promise<number | n
  */
 export async function expireClosed(s: StateStore, m: Meta, wm: number, retentionMs: number, closed: string, entry: string): Promise<void> {
   if (m.exp === null || m.exp + retentionMs > wm) return;
-  const expired: string[] = [];
-  for await (const [k] of s.range({ gte: closed, lt: `${closed}${pad(wm - retentionMs + 1)}` })) expired.push(k);
-  for (const k of expired) {
+  for (const { k, id } of await endsUpTo(s, closed, wm - retentionMs)) {
     s.del(k);
-    s.del(entry + k.slice(closed.length + DIGITS + 1));
+    s.del(entry + id);
   }
   m.exp = await firstEnd(s, closed);
 }

@@ -2,7 +2,7 @@ import { parseDuration } from './duration.js';
 import { SedaError } from './errors.js';
 import { createSessionWindows, isSessionSpec } from './session-windows.js';
 import type { StateStore, TimeWindowSpec, WindowResult, WindowSpec, WindowStore } from './state.js';
-import { DIGITS, expireClosed, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
+import { DIGITS, endsUpTo, expireClosed, firstEnd, type Meta, NUL, pad, WindowMeta } from './window-meta.js';
 
 /**
  * Event-time windows kept in a partition's own state, so window contents,
@@ -107,12 +107,7 @@ export function createWindows<A = unknown>(spec: WindowSpec, hooks: WindowsHooks
   const close = async (s: StateStore, wm: number, m: Meta): Promise<void> => {
     if (m.next !== null && m.next + p.graceMs <= wm) {
       // Open windows with end + grace <= watermark are final now.
-      const due: [string, number][] = [];
-      for await (const [k] of s.range({ gte: OPEN, lt: `${OPEN}${pad(wm - p.graceMs + 1)}` })) {
-        due.push([k, Number(k.slice(OPEN.length, OPEN.length + DIGITS))]);
-      }
-      for (const [k, end] of due) {
-        const id = k.slice(OPEN.length + DIGITS + 1);
+      for (const { k, end, id } of await endsUpTo(s, OPEN, wm - p.graceMs)) {
         const sep = id.lastIndexOf(NUL);
         const key = id.slice(0, sep);
         const start = Number(id.slice(sep + 1));
