@@ -164,8 +164,8 @@ export function systemOf(result: ScenarioResult, id: string): SystemResult | und
   return result.systems.find((s) => s.id === id);
 }
 
-/** Target: `system`'s figure is at least `min` times `other`'s (a throughput ratio). */
-export function atLeastTimes(name: string, system: string, other: string, key: FigureKey, min: number): Target {
+/** Target: `system`'s figure divided by `other`'s, met when `within` holds for it. */
+function ratioTarget(name: string, system: string, other: string, key: FigureKey, within: (value: number) => boolean): Target {
   return {
     name,
     evaluate(result) {
@@ -173,23 +173,19 @@ export function atLeastTimes(name: string, system: string, other: string, key: F
       const b = systemOf(result, other);
       const value = ratio(a?.figures[key], b?.figures[key]);
       if (value === undefined) return { detail: missingDetail(a, b, system, other, key) };
-      return { value, met: value >= min, detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
+      return { value, met: within(value), detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
     },
   };
 }
 
+/** Target: `system`'s figure is at least `min` times `other`'s (a throughput ratio). */
+export function atLeastTimes(name: string, system: string, other: string, key: FigureKey, min: number): Target {
+  return ratioTarget(name, system, other, key, (value) => value >= min);
+}
+
 /** Target: `system`'s figure is at most `max` times `other`'s (a cost ratio: CPU, memory). */
 export function atMostTimes(name: string, system: string, other: string, key: FigureKey, max: number): Target {
-  return {
-    name,
-    evaluate(result) {
-      const a = systemOf(result, system);
-      const b = systemOf(result, other);
-      const value = ratio(a?.figures[key], b?.figures[key]);
-      if (value === undefined) return { detail: missingDetail(a, b, system, other, key) };
-      return { value, met: value <= max, detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
-    },
-  };
+  return ratioTarget(name, system, other, key, (value) => value <= max);
 }
 
 /** A figure reported with the targets that promises nothing (e.g. what the lineage header costs the raw loop). */
