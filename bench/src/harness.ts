@@ -120,9 +120,6 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
   try {
     await broker.createTopic(input, spec.partitions);
     for (const o of outputs) await broker.createTopic(o, spec.partitions);
-    // A stateful seda stage's changelog, one per group, partitioned like the input (as `seda run` creates it).
-    const changelogs = spec.kind === 'seda-stage' ? outputs.map((_, g) => `bench-group-${g}-changelog`) : [];
-    for (const c of changelogs) await broker.createTopic(c, spec.partitions);
     // Several members per group: short session timeout and heartbeats, or the
     // embedded broker holds the second member's join for a session timeout (45 s).
     const kafka = spec.instances > 1 ? { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500, ...spec.kafka } : spec.kafka;
@@ -136,7 +133,7 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
         ws.push(
           new WorkerHandle(
             name,
-            { ...spec.worker, system: spec.kind, brokers: broker.bootstrap, input, output: outputs[g], group: `bench-group-${g}`, changelogTopic: changelogs[g], stagePath: spec.stagePath, stateDir, partitions: spec.partitions, kafka },
+            { ...spec.worker, system: spec.kind, brokers: broker.bootstrap, input, output: outputs[g], group: `bench-group-${g}`, stagePath: spec.stagePath, stateDir, partitions: spec.partitions, kafka },
             options.workerExecArgv,
           ),
         );

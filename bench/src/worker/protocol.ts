@@ -20,8 +20,6 @@ export interface WorkerConfig {
   /** seda-stage: the stage module (path), and where its state lives when it has state. */
   stagePath?: string;
   stateDir?: string;
-  /** seda-stage with state: its changelog topic, created by the bench (the embedded broker creates topics only from the bench process). */
-  changelogTopic?: string;
   /** Producers: messages after the warm-up, warm-up messages, value size, partitions, fixed rate (msg/s, 0: full speed). */
   messages?: number;
   warmup?: number;
