@@ -15,7 +15,7 @@ const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${na
 const fast = ['--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interval.ms=500', '--commit-interval', '200'];
 
 describe('tables (real processes)', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
 
   it('stream-table join: the table changes while the stream runs, the stage SIGKILLed 5 times, every output is priced as of its timestamp', async () => {
     const brokers = testBroker().bootstrap;

@@ -96,3 +96,4 @@ export {
   type TableView,
 } from './tables.js';
 export { TableQueue } from './table-queue.js';
+export type { TestTableRecord } from './memory-tables.js';
