@@ -86,11 +86,13 @@ export async function openStageTables(stage: Stage, o: StageTablesOptions): Prom
 
   /** Waits until each of the partition's tables decides `t` or is caught up, each bounded by the idle time. */
   const wait = async (partition: number, t: number): Promise<void> => {
+    const since = Date.now();
     for (const lane of lanes.get(partition) ?? []) {
       while (!lane.queue.decides(t)) {
         const high = await consumer.highWatermark(lane.topic, partition);
         if (lane.queue.fetchedTo >= high) break;
-        if (Date.now() - lane.progressAt > idleMs) {
+        // Idle: no record fetched for idleMs, counted from this wait's start (a table quiet for hours is not idle).
+        if (Date.now() - Math.max(since, lane.progressAt) > idleMs) {
           log.warn({ table: lane.name, partition, fetchedTo: lane.queue.fetchedTo, high, idleMs }, 'table consumer behind and idle; processing on with what was fetched (the join order may differ on a replay)');
           break;
         }

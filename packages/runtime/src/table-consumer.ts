@@ -1,7 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { SedaError, type Logger } from '@seda/core';
 import { splitKafkaProperties, type KafkaProperties, type TopicPartitionOffset } from '@seda/kafka';
-import { disconnectBounded } from './topic-reader.js';
+import { disconnectBounded, TopicReader } from './topic-reader.js';
 
 /** Options of {@link TableConsumer}. */
 export interface TableConsumerOptions {
@@ -25,6 +25,11 @@ const wrap = (what: string, err: unknown): SedaError =>
 export class TableConsumer {
   readonly #o: TableConsumerOptions;
   readonly #consumer: Kafka.KafkaConsumer;
+  /**
+   * Watermarks come from a client of their own: asked on the fetching
+   * consumer, a query waits behind its long-poll fetch (fetch.wait.max.ms).
+   */
+  readonly #watermarks: TopicReader;
   #closed = false;
   #loop: Promise<void> = Promise.resolve();
   #arrivals = new Set<() => void>();
@@ -38,6 +43,7 @@ export class TableConsumer {
       { 'bootstrap.servers': options.brokers, 'group.id': options.clientId, 'client.id': options.clientId, 'enable.auto.commit': false, 'allow.auto.create.topics': false, ...global },
       { ...topic, 'auto.offset.reset': 'earliest' },
     );
+    this.#watermarks = new TopicReader(options.brokers, options.kafka);
   }
 
   /** Connects and starts fetching. */
@@ -77,10 +83,12 @@ export class TableConsumer {
   }
 
   /** The partition's high watermark, asked of the broker now (not a cached value). */
-  highWatermark(topic: string, partition: number): Promise<number> {
-    return new Promise((resolve, reject) =>
-      this.#consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, o) => (err ? reject(wrap(`reading the watermarks of table topic ${topic}/${partition}`, err)) : resolve(o.highOffset))),
-    );
+  async highWatermark(topic: string, partition: number): Promise<number> {
+    try {
+      return (await this.#watermarks.watermarks(topic, partition)).high;
+    } catch (err) {
+      throw wrap(`reading the watermarks of table topic ${topic}/${partition}`, err);
+    }
   }
 
   /** Stops fetching and disconnects, bounded. */
@@ -91,5 +99,6 @@ export class TableConsumer {
     for (const w of this.#arrivals) w();
     this.#arrivals.clear();
     await disconnectBounded(this.#consumer);
+    await this.#watermarks.close();
   }
 }
