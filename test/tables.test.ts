@@ -8,8 +8,8 @@ import { lineageHeader } from '@seda/core';
 import { createTestTopic, testBroker } from './support/broker.js';
 import { killRepeatedly } from './support/kill-repeatedly.js';
 import { runSeda, startSeda, waitFor } from './support/process.js';
-import { joinTruth, joinWorkload, timedProducer } from './support/tables.js';
-import { readAll } from './support/topic-io.js';
+import { joinTruth, joinWorkload } from './support/tables.js';
+import { produceRaw, readAll } from './support/topic-io.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}.js`, import.meta.url));
 const fast = ['--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interval.ms=500', '--commit-interval', '200'];
@@ -24,9 +24,8 @@ describe('tables (real processes)', function () {
     const output = await createTestTopic('join-out', 4);
     const w = joinWorkload(Number(process.env.SEDA_TORTURE_READINGS ?? 16_000), 20, 4, 40, Date.now() - 3_600_000);
     const truth = joinTruth(w);
-    const producer = await timedProducer(brokers);
     const sent = new Set(w.tariffs.filter((t) => t.timestamp < w.readings[0].timestamp));
-    await producer.send(table, [...sent]);
+    await produceRaw(brokers, table, [...sent]);
     // The feed: chunk by chunk, in timestamp order, each tariff change acknowledged before the readings it applies to are written.
     let fed = false;
     const feed = (async () => {
@@ -36,8 +35,8 @@ describe('tables (real processes)', function () {
         const last = readings[readings.length - 1].timestamp;
         const changes = w.tariffs.filter((t) => t.timestamp <= last && !sent.has(t));
         for (const t of changes) sent.add(t);
-        await producer.send(table, changes);
-        await producer.send(input, readings);
+        await produceRaw(brokers, table, changes);
+        await produceRaw(brokers, input, readings);
         await new Promise((r) => setTimeout(r, 150));
       }
       fed = true;
@@ -53,7 +52,6 @@ describe('tables (real processes)', function () {
     const env = { SEDA_LOG_LEVEL: 'info', SEDA_FIXTURE_TABLE_TOPIC: table, SEDA_FIXTURE_PAUSE_EVERY: '20', SEDA_FIXTURE_PAUSE_MS: '20' };
     const kills = await killRepeatedly(args, env, 5, drained);
     await feed;
-    await producer.close();
 
     const outputs = await readAll(brokers, output, { idleMs: 3000, timeoutMs: 60_000 });
     const mismatches: string[] = [];
@@ -92,12 +90,11 @@ describe('tables (real processes)', function () {
     const input = await createTestTopic('lookup-in', 4);
     const table = await createTestTopic('lookup-sites', 3);
     const output = await createTestTopic('lookup-out', 4);
-    const producer = await timedProducer(brokers);
     const now = Date.now();
     const sites = Array.from({ length: 30 }, (_, s) => ({ partition: s % 3, key: `site${s}`, value: JSON.stringify({ region: `r${s % 5}` }), timestamp: now }));
-    await producer.send(table, sites);
+    await produceRaw(brokers, table, sites);
     const readings = Array.from({ length: 400 }, (_, i) => ({ partition: i % 4, key: `m${i % 17}`, value: JSON.stringify({ id: i, site: `site${i % 30}` }), timestamp: now }));
-    await producer.send(input, readings);
+    await produceRaw(brokers, input, readings);
     const dir = mkdtempSync(join(tmpdir(), 'seda-lookup-'));
     const args = ['run', fixture('site-lookup'), '--brokers', brokers, '--input', input, '--output', `out=${output}`, '--group', `${input}-g`, '--from-beginning', '--state-dir', dir, ...fast];
     const p = startSeda(args, { env: { SEDA_FIXTURE_TABLE_TOPIC: table } });
@@ -107,11 +104,11 @@ describe('tables (real processes)', function () {
       expect(first.length).to.equal(400);
       expect(wrong, JSON.stringify(wrong.slice(0, 3))).to.deep.equal([]);
       // An update of the table reaches the running stage (eventually: a global table is not ordered with the stream).
-      await producer.send(table, [{ partition: 0, key: 'site0', value: JSON.stringify({ region: 'moved' }), timestamp: Date.now() }]);
+      await produceRaw(brokers, table, [{ partition: 0, key: 'site0', value: JSON.stringify({ region: 'moved' }), timestamp: Date.now() }]);
       let id = 1000;
       await waitFor(
         async () => {
-          await producer.send(input, [{ partition: 0, key: 'm0', value: JSON.stringify({ id: ++id, site: 'site0' }), timestamp: Date.now() }]);
+          await produceRaw(brokers, input, [{ partition: 0, key: 'm0', value: JSON.stringify({ id: ++id, site: 'site0' }), timestamp: Date.now() }]);
           await new Promise((r) => setTimeout(r, 300));
           const all = await readAll(brokers, output, { idleMs: 500, timeoutMs: 10_000 });
           return all.some((o) => (JSON.parse(o.value) as { region: string }).region === 'moved');
@@ -124,7 +121,6 @@ describe('tables (real processes)', function () {
     } finally {
       p.kill('SIGTERM');
       expect((await p.exited(60_000)).code).to.equal(0);
-      await producer.close();
-    }
+      }
   });
 });

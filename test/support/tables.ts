@@ -1,48 +1,9 @@
-import Kafka from 'node-rdkafka';
-
 /** A record to produce at an explicit partition and timestamp. */
 export interface TimedRecord {
   partition: number;
   key: string;
   value: string;
   timestamp: number;
-}
-
-/** A connected raw producer that sends records with their own timestamps and resolves once all were acknowledged. */
-export async function timedProducer(brokers: string): Promise<{ send(topic: string, records: TimedRecord[]): Promise<void>; close(): Promise<void> }> {
-  const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'enable.idempotence': true, 'linger.ms': 5 });
-  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
-  producer.setPollInterval(10);
-  let acked = 0;
-  let failed: Error | undefined;
-  producer.on('delivery-report', (err) => {
-    if (err) failed = new Error(err.message);
-    acked++;
-  });
-  let sent = 0;
-  return {
-    async send(topic, records) {
-      for (const r of records) {
-        for (;;) {
-          try {
-            producer.produce(topic, r.partition, Buffer.from(r.value), r.key, r.timestamp);
-            sent++;
-            break;
-          } catch (err) {
-            if ((err as { code?: number }).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw err;
-            await new Promise((res) => setTimeout(res, 5));
-          }
-        }
-      }
-      const deadline = Date.now() + 60_000;
-      while (acked < sent && failed === undefined) {
-        if (Date.now() > deadline) throw new Error(`timedProducer: ${acked}/${sent} acknowledged after 60 s`);
-        await new Promise((res) => setTimeout(res, 5));
-      }
-      if (failed) throw failed;
-    },
-    close: () => new Promise<void>((resolve) => producer.disconnect(5000, () => resolve())),
-  };
 }
 
 /** A reading of the join tests: meter `m<k>` on partition k % partitions. */

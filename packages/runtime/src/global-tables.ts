@@ -64,8 +64,8 @@ export function globalTables(tables: Array<[string, TableInfo]>, o: GlobalTables
       const deadline = Date.now() + (o.timeoutMs ?? 120_000);
       for (const [k] of next) {
         const [topic, partition] = k.split('\u0000');
-        const high = await consumer.highWatermark(topic, Number(partition));
-        while ((next.get(k) ?? 0) < high) {
+        const { low, high } = await consumer.watermarks(topic, Number(partition));
+        while (Math.max(next.get(k) ?? 0, low) < high) {
           if (Date.now() > deadline) {
             throw new SedaError('SEDA_RUNTIME_TABLE_READ', `reading global table topic ${topic}/${partition} to its end (offset ${high}) did not finish in time (at ${next.get(k)}); check the broker and the topic`, { canRetry: true });
           }

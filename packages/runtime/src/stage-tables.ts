@@ -89,8 +89,9 @@ export async function openStageTables(stage: Stage, o: StageTablesOptions): Prom
     const since = Date.now();
     for (const lane of lanes.get(partition) ?? []) {
       while (!lane.queue.decides(t)) {
-        const high = await consumer.highWatermark(lane.topic, partition);
-        if (lane.queue.fetchedTo >= high) break;
+        const { low, high } = await consumer.watermarks(lane.topic, partition);
+        // Caught up: nothing left to fetch (below `low` the log was deleted or compacted away).
+        if (Math.max(lane.queue.fetchedTo, low) >= high) break;
         // Idle: no record fetched for idleMs, counted from this wait's start (a table quiet for hours is not idle).
         if (Date.now() - Math.max(since, lane.progressAt) > idleMs) {
           log.warn({ table: lane.name, partition, fetchedTo: lane.queue.fetchedTo, high, idleMs }, 'table consumer behind and idle; processing on with what was fetched (the join order may differ on a replay)');

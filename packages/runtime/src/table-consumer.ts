@@ -55,13 +55,18 @@ export class TableConsumer {
 
   async #fetch(): Promise<void> {
     while (!this.#closed) {
+      let failed = false;
       const batch = await new Promise<Kafka.Message[]>((resolve) =>
         this.#consumer.consume(500, (err, m) => {
           // Fetch errors are retried by librdkafka; a partition error is logged and fetching goes on.
-          if (err && !this.#closed) this.#o.log.warn({ err: err.message }, 'table consumer: fetch error; retrying');
+          if (err && !this.#closed) {
+            this.#o.log.warn({ err: err.message }, 'table consumer: fetch error; retrying');
+            failed = true;
+          }
           resolve(m ?? []);
         }),
       );
+      if (failed) await new Promise((r) => setTimeout(r, 500));
       for (const m of batch) this.#o.onRecord(m);
       if (batch.length > 0 || this.#arrivals.size > 0) {
         const waiting = [...this.#arrivals];
@@ -82,10 +87,10 @@ export class TableConsumer {
     return new Promise((resolve) => this.#arrivals.add(resolve));
   }
 
-  /** The partition's high watermark, asked of the broker now (not a cached value). */
-  async highWatermark(topic: string, partition: number): Promise<number> {
+  /** The partition's low and high watermarks, asked of the broker now (not cached values). */
+  async watermarks(topic: string, partition: number): Promise<{ low: number; high: number }> {
     try {
-      return (await this.#watermarks.watermarks(topic, partition)).high;
+      return await this.#watermarks.watermarks(topic, partition);
     } catch (err) {
       throw wrap(`reading the watermarks of table topic ${topic}/${partition}`, err);
     }
