@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { run, start, userEnv, type Started } from './support/shell.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-/** Every publishable package: each folder of packages/ and stages/ (bench is private). */
-const workspaces = ['packages', 'stages'].flatMap((dir) => readdirSync(join(repo, dir)).sort().map((name) => `${dir}/${name}`));
+/** Every publishable package: each folder of packages/, stages/ and examples/ (bench is private). */
+const workspaces = ['packages', 'stages', 'examples'].flatMap((dir) => readdirSync(join(repo, dir)).sort().map((name) => `${dir}/${name}`));
 
 /** Fails with the command's output unless it exited 0. */
 function ok(result: { code: number | null; output: string }, what: string): string {

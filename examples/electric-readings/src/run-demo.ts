@@ -1,12 +1,10 @@
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isSessionSpec, parseDuration, SedaError } from '@seda/core';
-import { serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
+import { OffsetProbe, serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
 import { loadStage } from '@seda/runtime';
 import { runChecks, type Check } from './checks.js';
 import { Monitor, type Sample } from './monitor.js';
 import { intervalMs, pipeline, readingRate, retentionForecast, topics, type DemoOptions } from './plan.js';
-import { BrokerProbe } from './probe.js';
 import type { DemoProcess, ExitInfo } from './demo-process.js';
 import { everyKillRestarted, killRandomly, type Kill } from './kill-random.js';
 import { faultSummary, injectChaos, type Fault } from './chaos.js';
@@ -19,7 +17,15 @@ import { createView, type DemoView } from './view.js';
 import { Interrupted, pause, until } from './wait.js';
 import { startDemoUi, type DemoUi } from './ui.js';
 
-const sedaBin = fileURLToPath(new URL('../../bin.js', import.meta.url));
+/** The monitor's probe of the demo's broker; a failed connect is the demo's broker error. */
+async function connectProbe(brokers: string, groups: string[]): Promise<OffsetProbe> {
+  try {
+    return await OffsetProbe.connect(brokers, { groups });
+  } catch (err) {
+    const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new SedaError('SEDA_DEMO_BROKER', `cannot reach the demo's broker at ${brokers}: ${reason}`, { cause: err });
+  }
+}
 
 function exitText(e: ExitInfo): string {
   return e.signal !== null ? e.signal : `code ${String(e.code)}`;
@@ -28,9 +34,10 @@ function exitText(e: ExitInfo): string {
 /**
  * `seda demo`: the electric-readings pipeline end to end on this machine, then
  * checked against ground truth. Returns the process exit code (0: every check
- * passed; 1: a check failed; 130: interrupted).
+ * passed; 1: a check failed; 130: interrupted). `sedaBin` is the `seda` script
+ * each stage runs with (`seda run <stage>`).
  */
-export async function runDemo(o: DemoOptions): Promise<number> {
+export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> {
   const started = Date.now();
   prepareRunDir(o.dir);
   const controller = new AbortController();
@@ -69,7 +76,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   let broker: EmbeddedBroker | undefined;
   let control: ControlServer | undefined;
   let ui: DemoUi | undefined;
-  let probe: BrokerProbe | undefined;
+  let probe: OffsetProbe | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const kills: Kill[] = [];
   const faults: Fault[] = [];
@@ -122,7 +129,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       },
     });
     const specs = pipeline(o, broker.bootstrap);
-    probe = await BrokerProbe.connect(
+    probe = await connectProbe(
       broker.bootstrap,
       specs.filter((s) => s.group !== undefined).map((s) => s.group!),
     );
@@ -151,7 +158,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         })
         .catch((err: unknown) => {
           // Said once, not every second while the broker does not answer.
-          if (!samplingFailed) say(`cannot read the pipeline's progress from the broker: ${(err as Error).message}`);
+          // The broker's own reason, as librdkafka gives it (OffsetProbe wraps it in SEDA_KAFKA_ADMIN).
+          if (!samplingFailed) say(`cannot read the pipeline's progress from the broker: ${(((err as Error).cause as Error | undefined) ?? (err as Error)).message}`);
           samplingFailed = true;
         })
         .finally(() => (sampling = false));
@@ -238,7 +246,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     say('reading every topic back and checking it against ground truth');
     last = await monitor.sample();
     view.update(last, phase, kills.length);
-    topicsRead = await readTopics(broker.bootstrap, probe, allTopics, o.partitions);
+    topicsRead = await readTopics(broker.bootstrap, allTopics);
     const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs);
     const restarted = everyKillRestarted(kills, group.procs);
     checks = runChecks(truth, topicsRead, {
