@@ -68,6 +68,12 @@ describe('seda installed from its tarballs in an empty project, outside the repo
     expect(existsSync(join(kafka, 'native', 'build', 'Release', 'seda_mock.node')), 'the postinstall built the binding').to.equal(true);
   });
 
+  it('runs `npx seda demo` from @seda/example-electric-readings: the installed stages as processes, every check passing', async () => {
+    // @seda/cli does not depend on the stages: `seda run audit` in each child finds them as the example's dependencies.
+    const out = ok(await run('npx', ['seda', 'demo', '--duration', '4s', '--plain', '--dir', join(work, 'demo')], { cwd: app, env, timeoutMs: 5 * 60_000 }), 'npx seda demo');
+    expect(out).to.match(/^PASS: (\d+) of \1 checks passed/m);
+  });
+
   it('runs `npx seda broker`, and creates a topic from another directory given only SEDA_BROKERS', async () => {
     broker = start('npx', ['seda', 'broker'], { cwd: app, env });
     bootstrap = (await broker.waitFor(/^bootstrap: (\S+)$/m, 60_000, 'the broker\'s bootstrap address'))[1];

@@ -179,15 +179,14 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
     const sourceExited = new Promise<void>((resolve) => source.child!.once('exit', () => resolve()));
     let sourceDone = false;
     void sourceExited.then(() => (sourceDone = true));
+    // What --kill-random and --chaos share: both run until the source is done.
+    const whileProducing = { seed: o.seed, signal, done: () => sourceDone, started };
     const killer = o.killRandom
       ? killRandomly({
+          ...whileProducing,
           group,
           stages,
           everyMs: o.killEveryMs,
-          seed: o.seed,
-          signal,
-          done: () => sourceDone,
-          started,
           onKill: (k) => {
             kills.push(k);
             say(`kill-random: SIGKILL ${k.name} (pid ${k.pid})`);
@@ -196,14 +195,11 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
       : Promise.resolve();
     const chaos = o.chaos
       ? injectChaos({
+          ...whileProducing,
           broker,
           topics: allTopics,
           partitions: o.partitions,
           everyMs: o.chaosEveryMs,
-          seed: o.seed,
-          signal,
-          done: () => sourceDone,
-          started,
           onFault: (f) => {
             faults.push(f);
             say(`chaos: ${f.detail}`);

@@ -6,7 +6,7 @@ import { SedaError } from '@seda/core';
 const demoPackage = '@seda/example-electric-readings';
 
 /** What `seda demo` needs from {@link demoPackage}. */
-interface DemoModule {
+export interface DemoModule {
   /** Checks the flags, runs the demo (each stage with `sedaBin run <stage>`), resolves with the exit code. */
   runDemoCli(flags: { [flag: string]: unknown }, sedaBin: string): Promise<number>;
 }
@@ -14,15 +14,20 @@ interface DemoModule {
 /** The `seda` script of this install, which the demo's stages run with. */
 const sedaBin = fileURLToPath(new URL('../bin.js', import.meta.url));
 
-/** Loads the demo package, or says what to install. */
-async function loadDemo(): Promise<DemoModule> {
+/**
+ * Loads the demo package (`specifier`: {@link demoPackage}), or, when it is
+ * not installed, fails with `SEDA_DEMO_UNAVAILABLE` saying what to install.
+ * Any other failure to load it (a dependency of it missing, a bad build) is
+ * passed on as it is.
+ */
+export async function loadDemo(specifier = demoPackage): Promise<DemoModule> {
   try {
-    return (await import(demoPackage)) as DemoModule;
+    return (await import(specifier)) as DemoModule;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !(err as Error).message.includes(demoPackage)) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !(err as Error).message.includes(`'${specifier}'`)) throw err;
     throw new SedaError(
       'SEDA_DEMO_UNAVAILABLE',
-      `seda demo needs the ${demoPackage} package, which is not installed: npm install ${demoPackage} (it brings the ready-made stages; in the seda repository: npm install && npm run build)`,
+      `seda demo needs the ${specifier} package, which is not installed: npm install ${specifier} (it brings the ready-made stages; in the seda repository: npm install && npm run build)`,
       { cause: err },
     );
   }
