@@ -12,14 +12,15 @@ export const wrap = (what: string, brokers: string, err: unknown): SedaError =>
 /**
  * A connected consumer of `group` (default `seda-admin-<pid>`) that never
  * subscribes, for metadata, watermark and committed-offset queries and plain
- * assigned reads; `properties` are added to its global configuration.
+ * assigned reads; `extra` is added to its global and topic configuration
+ * (the user's `kafka` properties win).
  */
 export async function connectConsumer(
   brokers: string,
   kafka: KafkaProperties | undefined,
   group: string | undefined,
   timeoutMs = 10_000,
-  properties: Kafka.ConsumerGlobalConfig = {},
+  extra: { global?: Kafka.ConsumerGlobalConfig; topic?: Kafka.ConsumerTopicConfig } = {},
 ): Promise<Kafka.KafkaConsumer> {
   const { global, topic } = splitKafkaProperties(kafka, 'consumer');
   const consumer = new Kafka.KafkaConsumer(
@@ -28,10 +29,10 @@ export async function connectConsumer(
       'group.id': group ?? `seda-admin-${process.pid}`,
       'enable.auto.commit': false,
       'allow.auto.create.topics': false,
-      ...properties,
+      ...extra.global,
       ...global,
     },
-    topic,
+    { ...extra.topic, ...topic },
   );
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
   return consumer;

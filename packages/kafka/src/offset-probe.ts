@@ -50,11 +50,11 @@ export class OffsetProbe {
     };
     const opened: Kafka.KafkaConsumer[] = [];
     try {
-      const admin = await connectConsumer(brokers, options.kafka, `seda-probe-${process.pid}`, 10_000, properties);
+      const admin = await connectConsumer(brokers, options.kafka, `seda-probe-${process.pid}`, 10_000, { global: properties });
       opened.push(admin);
       const byGroup = new Map<string, Kafka.KafkaConsumer>();
       for (const g of options.groups ?? []) {
-        const c = await connectConsumer(brokers, options.kafka, g, 10_000, properties);
+        const c = await connectConsumer(brokers, options.kafka, g, 10_000, { global: properties });
         opened.push(c);
         byGroup.set(g, c);
       }

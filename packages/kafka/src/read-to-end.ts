@@ -37,7 +37,11 @@ function headersOf(headers: Kafka.MessageHeader[] | undefined): StoredRecord['he
 export async function readToEnd(brokers: string, topics: string[], options: ReadToEndOptions = {}): Promise<Map<string, StoredRecord[]>> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const out = new Map<string, StoredRecord[]>(topics.map((t) => [t, []]));
-  const consumer = await connectConsumer(brokers, options.kafka, `seda-read-${process.pid}`, 10_000, { 'fetch.wait.max.ms': 50 });
+  // From the new log start if retention deleted records after the watermarks were read.
+  const consumer = await connectConsumer(brokers, options.kafka, `seda-read-${process.pid}`, 10_000, {
+    global: { 'fetch.wait.max.ms': 50 },
+    topic: { 'auto.offset.reset': 'earliest' },
+  });
   try {
     const md = await metadata(consumer, brokers);
     const missing = topics.filter((t) => !md.topics.some((m) => m.name === t && m.partitions.length > 0));
