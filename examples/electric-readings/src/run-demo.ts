@@ -3,14 +3,15 @@ import { isSessionSpec, parseDuration, SedaError } from '@seda/core';
 import { OffsetProbe, serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
 import { loadStage } from '@seda/runtime';
 import { runChecks, type Check } from './checks.js';
-import { Monitor, type Sample } from './monitor.js';
-import { intervalMs, pipeline, readingRate, retentionForecast, topics, type DemoOptions } from './plan.js';
+import { Monitor } from './monitor.js';
+import { Sampler } from './sampler.js';
+import { pipeline, readingRate, retentionForecast, topics, type DemoOptions } from './plan.js';
 import type { DemoProcess, ExitInfo } from './demo-process.js';
 import { everyKillRestarted, killRandomly, type Kill } from './kill-random.js';
 import { faultSummary, injectChaos, type Fault } from './chaos.js';
 import { ProcessGroup } from './process-group.js';
 import { readTopics, type ReadBack } from './read-topics.js';
-import { largestPartition, printReport, type DemoReport } from './report.js';
+import { demoReport, printReport } from './report.js';
 import { groundTruth } from './truth.js';
 import { prepareRunDir } from './run-dir.js';
 import { createView, type DemoView } from './view.js';
@@ -36,6 +37,12 @@ function exitText(e: ExitInfo): string {
  * checked against ground truth. Returns the process exit code (0: every check
  * passed; 1: a check failed; 130: interrupted). `sedaBin` is the `seda` script
  * each stage runs with (`seda run <stage>`).
+ *
+ * Long on purpose: its phases (start, produce, drain, stop, check) share the
+ * broker, the processes and the Ctrl-C handling, and one `finally` undoes
+ * whatever was started, read top to bottom in the order it happens. What
+ * stands alone is in its own file: sampling (sampler.ts), kills and faults
+ * (kill-random.ts, chaos.ts), the checks (checks.ts), the report (report.ts).
  */
 export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> {
   const started = Date.now();
@@ -77,13 +84,12 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
   let control: ControlServer | undefined;
   let ui: DemoUi | undefined;
   let probe: OffsetProbe | undefined;
-  let ticker: NodeJS.Timeout | undefined;
+  let sampler: Sampler | undefined;
   const kills: Kill[] = [];
   const faults: Fault[] = [];
   const unexpected: string[] = [];
   let checks: Check[] = [];
   let interrupted = false;
-  let last: Sample | undefined;
   let topicsRead: Map<string, ReadBack[]> | undefined;
   const allTopics = Object.values(topics);
   try {
@@ -136,34 +142,8 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
     const monitor = new Monitor(probe, group.procs, allTopics, o.partitions);
     const order = [...specs.filter((sp) => sp.kind === 'source'), ...specs.filter((sp) => sp.kind === 'stage')];
     view = createView(o.tty, expected, order.map((sp) => sp.name));
-    let sampling = false;
-    let quiet = 0;
-    let retentionReported = false;
-    let samplingFailed = false;
-    ticker = setInterval(() => {
-      if (sampling) return;
-      sampling = true;
-      monitor
-        .sample()
-        .then((s) => {
-          if (samplingFailed) say('the broker answers again');
-          samplingFailed = false;
-          last = s;
-          quiet = s.lagZero && s.settled ? quiet + 1 : 0;
-          view!.update(s, phase, kills.length);
-          if (s.retentionLoss.length > 0 && !retentionReported) {
-            retentionReported = true;
-            say(`RETENTION LOSS: the broker deleted the oldest records of ${s.retentionLoss.map((l) => `${l.topic}/${l.partition}`).join(', ')} (~5 MiB per partition)`);
-          }
-        })
-        .catch((err: unknown) => {
-          // Said once, not every second while the broker does not answer.
-          // The broker's own reason, as librdkafka gives it (OffsetProbe wraps it in SEDA_KAFKA_ADMIN).
-          if (!samplingFailed) say(`cannot read the pipeline's progress from the broker: ${(((err as Error).cause as Error | undefined) ?? (err as Error)).message}`);
-          samplingFailed = true;
-        })
-        .finally(() => (sampling = false));
-    }, 1000);
+    sampler = new Sampler(monitor, say, (sample) => view!.update(sample, phase, kills.length));
+    sampler.start();
 
     phase = 'starting stages';
     const stages = specs.filter((s) => s.kind === 'stage').map((s) => group!.start(s));
@@ -220,10 +200,10 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
 
     phase = 'draining';
     const drainStart = Date.now();
-    quiet = 0;
+    sampler.quiet = 0;
     // Drained: every group at lag 0 with every consumer assigned, on 3 samples in a row.
-    const drained = await until(() => quiet >= 3, o.drainTimeoutMs, signal);
-    const lagging = last?.stages.filter((s) => s.kind === 'stage' && (s.lag > 0 || s.status !== 'running')) ?? [];
+    const drained = await until(() => sampler!.quiet >= 3, o.drainTimeoutMs, signal);
+    const lagging = sampler.last?.stages.filter((s) => s.kind === 'stage' && (s.lag > 0 || s.status !== 'running')) ?? [];
     const drainDetail = drained
       ? `every group consumed and committed all of its input (drained in ${((Date.now() - drainStart) / 1000).toFixed(1)} s after the source ended)`
       : `not drained after ${o.drainTimeoutMs / 1000} s: ${lagging.map((s) => `${s.name} lag ${s.lag} (${s.status})`).join(', ') || 'consumers not settled'}`;
@@ -240,7 +220,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
 
     phase = 'checking';
     say('reading every topic back and checking it against ground truth');
-    last = await monitor.sample();
+    const last = await sampler.sampleNow();
     view.update(last, phase, kills.length);
     topicsRead = await readTopics(broker.bootstrap, allTopics);
     const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs);
@@ -277,7 +257,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
       if (forced.length > 0) say(`killed ${forced.join(', ')} (did not stop within the bound)`);
     }
   } finally {
-    clearInterval(ticker);
+    sampler?.stop();
     view?.stop();
     await probe?.close().catch(() => {});
     await control?.close().catch(() => {});
@@ -289,29 +269,8 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
     process.off('SIGTERM', onSignal);
   }
 
-  const stats = last?.stages ?? [];
-  const source = group?.procs.find((p) => p.spec.kind === 'source');
-  const report: DemoReport = {
-    pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass),
-    interrupted,
-    durationMs: Date.now() - started,
-    readings: {
-      produced: source?.finished?.produced as number | undefined,
-      malformed: o.malformedEvery > 0 && typeof source?.finished?.produced === 'number' ? Math.floor(source.finished.produced / o.malformedEvery) : 0,
-      meters: o.meters,
-      eventHours: (((source?.finished?.produced as number | undefined) ?? 0) / o.meters) * (intervalMs / 3_600_000),
-      start: new Date(o.startMs).toISOString(),
-    },
-    stages: stats.map((s) => {
-      const proc = group?.procs.find((p) => p.spec.name === s.name);
-      return { name: s.name, in: s.in, out: s.out, dlq: s.dlq, restarts: s.restarts, exitCode: proc?.exits.at(-1)?.code, stateBytes: s.stateBytes };
-    }),
-    kills,
-    faults,
-    largestPartition: topicsRead ? largestPartition(topicsRead) : undefined,
-    checks,
-    logs: relative(process.cwd(), join(o.dir, 'logs')) || join(o.dir, 'logs'),
-  };
+  const last = sampler?.last;
+  const report = demoReport({ options: o, started, interrupted, checks, last, procs: group?.procs ?? [], kills, faults, topicsRead });
   printReport(report, last, o.reportFile);
   if (ui !== undefined && !interrupted) {
     // --ui: the page stays up after the checks, over the same broker, until Ctrl-C.
