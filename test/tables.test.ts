@@ -72,6 +72,41 @@ describe('tables (real processes)', function () {
     console.log(`      figures: ${w.readings.length} readings, ${w.tariffs.length} tariffs over 4 partitions; ${kills} SIGKILLs; ${outputs.length} outputs (${outputs.length - w.readings.length} replayed); mismatches ${mismatches.length}`);
   });
 
+  it('restore on a new machine: the state directory lost, offsets come back from the changelog and the table from its own topic, every output still exact', async () => {
+    const brokers = testBroker().bootstrap;
+    const input = await createTestTopic('restore-in', 4);
+    const table = await createTestTopic('restore-tariffs', 4);
+    const output = await createTestTopic('restore-out', 4);
+    const w = joinWorkload(6000, 12, 4, 25, Date.now() - 3_600_000);
+    const truth = joinTruth(w);
+    // Written in timestamp order: each tariff before the readings it applies to.
+    for (let i = 0; i < w.readings.length; i += 1000) {
+      const readings = w.readings.slice(i, i + 1000);
+      await produceRaw(brokers, table, w.tariffs.filter((t) => t.timestamp <= readings[readings.length - 1].timestamp && (i === 0 || t.timestamp > w.readings[i - 1].timestamp)));
+      await produceRaw(brokers, input, readings);
+    }
+    const group = `${input}-g`;
+    const args = (dir: string): string[] => ['run', fixture('tariff-join'), '--brokers', brokers, '--input', input, '--output', `out=${output}`, '--group', group, '--from-beginning', '--state-dir', dir, '--batch-size', '100', ...fast];
+    const env = { SEDA_FIXTURE_TABLE_TOPIC: table, SEDA_FIXTURE_PAUSE_EVERY: '10', SEDA_FIXTURE_PAUSE_MS: '10' };
+    const first = startSeda(args(mkdtempSync(join(tmpdir(), 'seda-restore-a-'))), { env });
+    await waitFor(async () => (await groupLag(brokers, group, [input]).catch(() => [])).filter((l) => l.committed > 200).length === 4, 60_000, 'every partition part-way', 200, [first]);
+    first.kill('SIGKILL');
+    await first.exited(10_000);
+    // Another machine: an empty state directory.
+    const second = startSeda(args(mkdtempSync(join(tmpdir(), 'seda-restore-b-'))), { env: { SEDA_FIXTURE_TABLE_TOPIC: table } });
+    const starts = (await second.waitForLog((l) => l.msg === 'starting partitions at stored offsets', 60_000, 'assignment')).starts as Array<{ offset: number }>;
+    const tables = second.logs().filter((l) => l.msg === 'tables starting at stored positions') as Array<{ tables: Array<{ from: number }> }>;
+    await waitFor(async () => (await groupLag(brokers, group, [input]).catch(() => [])).every((l) => l.lag === 0), 60_000, 'drained', 300, [second]);
+    second.kill('SIGTERM');
+    expect((await second.exited(60_000)).code).to.equal(0);
+    expect(starts.every((s) => s.offset > 0), `offsets restored from the changelog: ${JSON.stringify(starts)}`).to.equal(true);
+    expect(tables.flatMap((t) => t.tables.map((x) => x.from)), 'tables rebuilt from their topic').to.deep.equal([0, 0, 0, 0]);
+    const outputs = await readAll(brokers, output, { idleMs: 2000, timeoutMs: 60_000 });
+    const mismatches = outputs.map((o) => JSON.parse(o.value) as { id: number; price: number | null }).filter((v) => truth.get(v.id) !== v.price);
+    expect(new Set(outputs.map((o) => (JSON.parse(o.value) as { id: number }).id)).size).to.equal(w.readings.length);
+    expect(mismatches.slice(0, 5)).to.deep.equal([]);
+  });
+
   it('refuses a co-partitioned table whose topic has another partition count than the input, with one clear error', async () => {
     const brokers = testBroker().bootstrap;
     const input = await createTestTopic('copart-in', 4);
@@ -82,6 +117,9 @@ describe('tables (real processes)', function () {
     expect(r.code).to.not.equal(0);
     expect(r.stderr).to.match(new RegExp(`^error: stage "tariff-join": table "tariffs" reads topic "${table}" with 2 partition\\(s\\), but its input "${input}" has 4`, 'm'));
     expect(r.stderr).to.contain('declare the table global: true');
+    const missing = await runSeda(['run', fixture('tariff-join'), '--brokers', brokers, '--input', input, '--output', `out=${output}`, '--state-dir', dir], { env: { SEDA_FIXTURE_TABLE_TOPIC: `${table}-nope` }, timeoutMs: 60_000 });
+    expect(missing.code).to.not.equal(0);
+    expect(missing.stderr).to.match(/^error: .*topic.*-nope/m);
   });
 
   it('global table: every instance reads all partitions (any count), lookups by another key, and follows updates', async () => {
