@@ -13,6 +13,7 @@ export default defineScenario({
     { id: 'seda', label: 'seda passthrough' },
     { id: 'stateful', label: 'seda hourly average' },
     { id: 'kv', label: 'seda hourly average, key/value state' },
+    { id: 'join', label: 'seda hourly average, key/value state + tariffs table join' },
   ],
   defaults: { messages: 1_000_000, quickMessages: 100_000 },
   latencyPhase: false,
@@ -20,6 +21,7 @@ export default defineScenario({
     const o = ctx.options;
     if (system.id === 'stateful') return readingsPipeline(ctx, { id: 'stateful', kind: 'seda-stage', stagePath: o.stages.stateful }, 'windows');
     if (system.id === 'kv') return readingsPipeline(ctx, { id: 'kv', kind: 'seda-stage', stagePath: o.stages.statefulKv }, 'windows');
+    if (system.id === 'join') return readingsPipeline(ctx, { id: 'join', kind: 'seda-stage', stagePath: o.stages.statefulJoin }, 'windows');
     if (system.id === 'seda') return readingsPipeline(ctx, { id: 'seda', kind: 'seda-stage', stagePath: o.stages.identity }, 'readings');
     return readingsPipeline(ctx, { id: 'raw', kind: 'raw-passthrough' }, 'readings');
   },
@@ -32,6 +34,7 @@ export default defineScenario({
   notes: [
     'the stateful stages run as seda run runs them: LevelDB state with its changelog topic (<group>-<stage>-changelog), each batch\'s changelog records delivered before its local write',
     'seda hourly average: ctx.windows (1 h tumbling, like test/fixtures/hourly.ts, or --stage); key/value state: the same averages with ctx.state, one entry per meter, to show what the windows engine adds',
+    'stream-table join: the key/value stage, each reading joined with its meter\'s tariff from the co-partitioned table bench-tariffs (preloaded, one record per meter; table records applied in timestamp order, their position written with the state); a --stage with tables gets its table topics preloaded the same way',
     'readings: JSON {kwh, ts, n} keyed by meter, every meter every 15 minutes of event time, in event-time order; the hourly stage\'s outputs are checked against the windows, readings and kWh the input must give',
     'throughput: from the moment the system had consumed the warm-up until its last expected output was delivered; no latency figures (a window result has no single input record)',
   ],

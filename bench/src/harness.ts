@@ -6,6 +6,7 @@ import { describeTopic } from '@seda/kafka';
 import { BenchBroker } from './broker/bench-broker.js';
 import { benchError } from './errors.js';
 import { summarizeLatency } from './histogram.js';
+import { preloadTables } from './table-preload.js';
 import { LoadGenerator, type LoadPayload } from './load/generator.js';
 import { Observer, type OutputKind } from './load/observer.js';
 import { rateSeries, rssGrowth, rssPerBlock, rssSeriesOf, seriesOf, sumSeries, toMB, type CoreUse, type Measurement, type Phase, type RetentionReport } from './measurement.js';
@@ -120,6 +121,9 @@ export async function measurePipeline(spec: PipelineSpec, options: HarnessOption
   try {
     await broker.createTopic(input, spec.partitions);
     for (const o of outputs) await broker.createTopic(o, spec.partitions);
+    if (spec.kind === 'seda-stage' && spec.stagePath !== undefined) {
+      notes.push(...(await preloadTables(broker.bootstrap, broker, spec.stagePath, spec.partitions, spec.payload.kind === 'readings' ? spec.payload.spec.meters : 0)));
+    }
     // Several members per group: short session timeout and heartbeats, or the
     // embedded broker holds the second member's join for a session timeout (45 s).
     const kafka = spec.instances > 1 ? { 'session.timeout.ms': 6000, 'heartbeat.interval.ms': 500, ...spec.kafka } : spec.kafka;

@@ -108,6 +108,7 @@ export function scenarioOptions(scenario: Scenario, o: BenchOptions): ScenarioOp
       identity: join(stagesDir, 'identity.js'),
       stateful: o.stage === undefined ? join(stagesDir, 'hourly-average.js') : resolve(o.stage),
       statefulKv: join(stagesDir, 'hourly-average-state.js'),
+      statefulJoin: join(stagesDir, 'hourly-average-tariffs.js'),
       cpuWork: join(stagesDir, 'cpu-work.js'),
       user: o.stage === undefined ? undefined : resolve(o.stage),
     },

@@ -35,8 +35,8 @@ export interface ScenarioOptions {
   maxLead: number;
   /** Meters of the stateful scenario's readings. */
   meters: number;
-  /** Stage modules: the identity stage, the stateful stage (`--stage` or the bench's own windowed one), the bench's key/value-state one, and a CPU-bound one. */
-  stages: { identity: string; stateful: string; statefulKv: string; cpuWork: string; user?: string };
+  /** Stage modules: the identity stage, the stateful stage (`--stage` or the bench's own windowed one), the bench's key/value-state one, the same joined with a tariffs table, and a CPU-bound one. */
+  stages: { identity: string; stateful: string; statefulKv: string; statefulJoin: string; cpuWork: string; user?: string };
   /** The `stage` scenario's input (`--sample` or `--generator`, resolved); neither: meter readings. */
   input: { sample?: string; generator?: string };
   /** librdkafka properties for the systems under test. */

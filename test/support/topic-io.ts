@@ -16,7 +16,7 @@ export interface ReadRecord {
 export async function produceRaw(
   brokers: string,
   topic: string,
-  records: Array<{ key?: string | null; value: string; partition?: number; headers?: Array<{ [key: string]: string }> }>,
+  records: Array<{ key?: string | null; value: string; partition?: number; timestamp?: number; headers?: Array<{ [key: string]: string }> }>,
   timeoutMs = 60_000,
 ): Promise<void> {
   const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'enable.idempotence': true, 'linger.ms': 5 });
@@ -32,7 +32,7 @@ export async function produceRaw(
     for (const r of records) {
       for (;;) {
         try {
-          producer.produce(topic, r.partition ?? null, Buffer.from(r.value), r.key ?? null, undefined, undefined, r.headers);
+          producer.produce(topic, r.partition ?? null, Buffer.from(r.value), r.key ?? null, r.timestamp, undefined, r.headers);
           break;
         } catch (err) {
           if ((err as { code?: number }).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw err;

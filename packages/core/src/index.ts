@@ -83,3 +83,17 @@ export {
 export { createMemoryState, type MemoryStateProvider } from './memory-state.js';
 export { PartitionOverlay, OverlayBatch, rangeBounds, inBounds, type ChangeSet, type Write, type CommittedReader } from './state-overlay.js';
 export { stateProviderContract, type StateContractSupports } from './state-contract.js';
+export {
+  applyTableRecord,
+  isTableKey,
+  tableKeyPrefix,
+  tablePositionKey,
+  tableValueKey,
+  type TableInfo,
+  type TableRecord,
+  type TableSource,
+  type TableSpec,
+  type TableView,
+} from './tables.js';
+export { TableQueue } from './table-queue.js';
+export type { TestTableRecord } from './memory-tables.js';

@@ -3,6 +3,7 @@ import type { Logger } from './logger.js';
 import type { OutputBatch, RawRecord } from './record.js';
 import type { Emission, StageContext } from './stage.js';
 import type { StateBatch, StateStore, WindowStore } from './state.js';
+import type { TableView } from './tables.js';
 
 /** What the context needs of the transform that owns it. */
 export interface ContextHost {
@@ -33,6 +34,8 @@ export class Context implements StageContext {
   partition = -1;
   /** This partition's window engine, when the stage declares windows. */
   windowStore: WindowStore | undefined;
+  /** This partition's `ctx.tables`, when the stage declares tables. */
+  tableViews: { readonly [name: string]: TableView } | undefined;
   readonly #t: ContextHost;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -60,6 +63,11 @@ export class Context implements StageContext {
   get windows(): WindowStore {
     if (this.windowStore === undefined) throw this.#t.noWindows();
     return this.windowStore;
+  }
+
+  get tables(): { readonly [name: string]: TableView } {
+    if (this.tableViews === undefined) throw new SedaError('SEDA_STAGE_NO_TABLES', `stage "${this.#t.stageName}" uses ctx.tables but declares no "tables"`);
+    return this.tableViews;
   }
 
   get offset(): number {

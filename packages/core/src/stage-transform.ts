@@ -11,6 +11,8 @@ import type { DeliveryMode, Emission, StageContext, StageCounters, StageDefiniti
 import { Context, type ContextHost } from './stage-context.js';
 import type { WindowResult } from './state.js';
 import { createWindows, type WindowsEngine } from './windows.js';
+import type { TableSource } from './tables.js';
+import { tableViews } from './table-views.js';
 
 export { deadLetterHeaders } from './dead-letter.js';
 
@@ -97,6 +99,8 @@ export class StageTransform extends Transform implements ContextHost {
   readonly #options: { readonly [name: string]: unknown };
   readonly #concurrency: number;
   readonly #maxMessageBytes: number | undefined;
+  /** Feeds the declared tables; undefined when the stage declares none. */
+  readonly #tables: TableSource | undefined;
   readonly #lanes = new Map<string, Lane>();
   /** Batches being processed asynchronously. */
   #inFlight = 0;
@@ -138,6 +142,10 @@ export class StageTransform extends Transform implements ContextHost {
     }
     this.#concurrency = concurrency;
     this.#maxMessageBytes = options.maxMessageBytes;
+    if (Object.keys(info.tables ?? {}).length > 0 && options.tables === undefined) {
+      throw new SedaError('SEDA_STAGE_NO_TABLES', `stage "${info.name}" declares tables, but nothing was given to read them (run it with seda run, or give the test driver "tables")`);
+    }
+    this.#tables = Object.keys(info.tables ?? {}).length > 0 ? options.tables : undefined;
     this.#dlqPartitions = partitions[this.#dlqTopic] ?? 0;
     this.#group = options.group ?? info.name;
     this.#exactlyOnce = mode === 'exactly-once';
@@ -173,6 +181,7 @@ export class StageTransform extends Transform implements ContextHost {
         })
       : undefined;
     ctx.windowStore = windows;
+    if (this.#tables !== undefined) ctx.tableViews = tableViews(this.#info.tables, this.#tables, () => ctx.stateBatch);
     lane = { ctx, dedupe: this.#exactlyOnce ? new LineageDedupe() : undefined, windows, busy: false };
     this.#lanes.set(k, lane);
     return lane;
@@ -254,8 +263,13 @@ export class StageTransform extends Transform implements ContextHost {
     }
     lane.dedupe?.begin();
     this.#counters.recordsIn += batch.records.length;
-    const pending = this.#run(lane, batch.records, out, 0);
-    return pending === undefined ? this.#finish(lane, out) : pending.then(() => this.#finish(lane, out));
+    const run = (): OutputBatch | Promise<OutputBatch> => {
+      const pending = this.#run(lane, batch.records, out, 0);
+      return pending === undefined ? this.#finish(lane, out) : pending.then(() => this.#finish(lane, out));
+    };
+    // Tables: wait (bounded) until it is known which table records come before this batch's records.
+    const tablesReady = this.#tables?.ready(batch.topic, batch.partition, maxTimestamp(batch.records));
+    return tablesReady === undefined ? run() : tablesReady.then(run);
   }
 
   #finish(lane: Lane, out: OutputBatch): OutputBatch {
@@ -278,6 +292,8 @@ export class StageTransform extends Transform implements ContextHost {
     const { ctx, dedupe } = lane;
     for (let i = from; i < records.length; i++) {
       const raw = records[i];
+      // Table records stamped at or before this record are applied first (idempotent when re-entered).
+      if (this.#tables !== undefined && ctx.stateBatch !== undefined) this.#tables.advance(raw.topic, raw.partition, raw.timestamp, ctx.stateBatch);
       if (dedupe !== undefined) {
         const verdict = dedupe.check(raw.headers);
         if (verdict === Verdict.Load) return dedupe.load(ctx.stateBatch!).then(() => this.#run(lane, records, out, i));
@@ -426,6 +442,13 @@ export class StageTransform extends Transform implements ContextHost {
   get stageName(): string {
     return this.#info.name;
   }
+}
+
+/** The largest timestamp of a batch's records. */
+function maxTimestamp(records: RawRecord[]): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const r of records) if (r.timestamp > max) max = r.timestamp;
+  return max;
 }
 
 function def(d: StageDefinition, record: SedaRecord, ctx: StageContext): void | Promise<void> {

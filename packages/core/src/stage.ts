@@ -1,5 +1,5 @@
 import { Transform } from 'node:stream';
-import { resolveCodec, type Codec, type CodecSpec } from './codec.js';
+import { codecName, resolveCodec, type Codec, type CodecSpec } from './codec.js';
 import { SedaError } from './errors.js';
 import type { Logger } from './logger.js';
 import { checkOptionsSchema, type OptionsSchema, type OptionValues } from './options.js';
@@ -7,6 +7,7 @@ import type { HeaderValue, SedaRecord } from './record.js';
 import { isSessionSpec, resolveSessionSpec } from './session-windows.js';
 import type { StateProvider, StateStore, WindowResult, WindowSpec, WindowStore } from './state.js';
 import { StageTransform } from './stage-transform.js';
+import { resolveTables, type TableInfo, type TableSource, type TableSpec, type TableView } from './tables.js';
 
 /** Delivery modes; see the guarantees table in the README. */
 export const deliveryModes = ['at-least-once', 'state', 'exactly-once', 'auto'] as const;
@@ -66,6 +67,8 @@ export interface StageContext<O extends string = string, P = { readonly [name: s
   readonly state: StateStore<any>;
   /** Windowed aggregation; only for stages that declare `state.windows`. */
   readonly windows: WindowStore<any>;
+  /** The stage's declared tables by name (see docs/tables.md). */
+  readonly tables: { readonly [name: string]: TableView<any> };
   /** Topic, partition and offset of the record being processed. */
   readonly topic: string;
   readonly partition: number;
@@ -91,6 +94,12 @@ export interface StageDefinition<K = any, V = any, O extends string = string, S 
   input: InputSpec;
   outputs?: { [name in O]: OutputSpec };
   state?: StateSpec;
+  /**
+   * Tables read with `ctx.tables.<name>.get(key)`: compacted topics joined
+   * with the input (co-partitioned, in timestamp order, kept with the state)
+   * or read in full (`global: true`). See docs/tables.md.
+   */
+  tables?: { [name: string]: TableSpec };
   retry?: RetrySpec;
   /** Dead-letter topic; `<input topic>.dlq` by default. */
   dlqTopic?: string;
@@ -157,6 +166,8 @@ export interface StageInstanceOptions {
    * the producer (and the stage, again at every restart). Unchecked when unset.
    */
   maxMessageBytes?: number;
+  /** Feeds the stage's tables; required when it declares any. */
+  tables?: TableSource;
 }
 
 /** Counts a stage instance keeps; read by the runtime's metrics. */
@@ -182,6 +193,8 @@ export interface StageInfo {
   mode: DeliveryMode;
   hasState: boolean;
   state?: { codec: Codec<any>; windows?: WindowSpec };
+  /** Declared tables (empty when none). */
+  tables: { [name: string]: TableInfo };
   retry: Required<RetrySpec>;
   deterministic: boolean;
   /**
@@ -275,7 +288,12 @@ export function defineStage<K = any, V = any, O extends string = string, S exten
   if (definition?.mode !== undefined && !deliveryModes.includes(definition.mode)) {
     problems.push(`"mode" must be one of ${deliveryModes.join(', ')}`);
   }
-  const hasState = definition?.state !== undefined;
+  const tables = resolveTables(definition?.tables, problems);
+  // Co-partitioned tables live in the partition's state store, written with its offsets.
+  const hasState = definition?.state !== undefined || Object.values(tables).some((t) => !t.global);
+  if (hasState && stateCodec !== undefined && Object.keys(tables).length > 0 && codecName(stateCodec) !== 'json') {
+    problems.push('tables are kept with the state, which needs the json state codec; omit "state.codec" or make it "json"');
+  }
   if (hasState === false && (definition?.mode === 'state' || definition?.mode === 'exactly-once')) {
     problems.push(`mode "${definition.mode}" needs "state" to be declared`);
   }
@@ -292,7 +310,8 @@ export function defineStage<K = any, V = any, O extends string = string, S exten
     dlqTopic: definition.dlqTopic ?? `${definition.input.topic}.dlq`,
     mode: definition.mode ?? (hasState ? 'state' : 'at-least-once'),
     hasState,
-    state: hasState ? { codec: stateCodec!, windows: definition.state?.windows } : undefined,
+    state: hasState ? { codec: stateCodec ?? resolveCodec('json', 'json'), windows: definition.state?.windows } : undefined,
+    tables,
     retry: { attempts: retry.attempts ?? 3, backoffMs: retry.backoffMs ?? 100, maxBackoffMs: retry.maxBackoffMs ?? 5000 },
     deterministic: definition.deterministic ?? true,
     lineage: true,
@@ -346,6 +365,7 @@ export function stageFromTransform(
     deterministic: true,
     lineage: false,
     options: {},
+    tables: {},
     createTransform: (options: StageInstanceOptions = {}) => create(options),
   });
 }

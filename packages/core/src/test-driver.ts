@@ -2,6 +2,7 @@ import type { Transform } from 'node:stream';
 import { SedaError } from './errors.js';
 import type { Logger } from './logger.js';
 import { lineageOf, type Lineage } from './lineage.js';
+import { memoryTables, type TestTableRecord } from './memory-tables.js';
 import { createMemoryState } from './memory-state.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutputBatch, RawRecord } from './record.js';
 import { createCounters, type DeliveryMode, type Stage, type StageCounters } from './stage.js';
@@ -75,6 +76,8 @@ export interface TestStageOptions {
   group?: string;
   /** Values of the stage's declared options (as `seda run --set` would give them). */
   options?: { readonly [name: string]: unknown };
+  /** Records of the stage's tables by table name, in offset order; applied by timestamp as `seda run` does (see docs/tables.md). */
+  tables?: { readonly [name: string]: readonly TestTableRecord[] };
 }
 
 /**
@@ -145,6 +148,7 @@ export function testStage(stage: Stage, options: TestStageOptions = {}): StageTe
     now: () => clock,
     counters,
     options: options.options,
+    tables: Object.keys(stage.tables ?? {}).length > 0 ? memoryTables(stage.tables, options.tables, (k) => partitionOf(Buffer.from(k), partitions)) : undefined,
     sleep: async (ms) => {
       clock += ms;
     },

@@ -17,6 +17,8 @@ export const runtimeErrorCodes = [
   'SEDA_RUNTIME_DLQ_NOT_SEDA',
   'SEDA_RUNTIME_DLQ_REPLAY',
   'SEDA_RUNTIME_OFFSET_AHEAD',
+  'SEDA_RUNTIME_TABLE_PARTITIONS',
+  'SEDA_RUNTIME_TABLE_READ',
 ] as const;
 
 /** A code from {@link runtimeErrorCodes}. */

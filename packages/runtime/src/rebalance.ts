@@ -21,6 +21,8 @@ export interface RebalanceOptions {
   events: EventEmitter;
   failure: StageFailure;
   log: Logger;
+  /** The stage's tables: started at the positions stored with each assigned partition's state, stopped on revoke. */
+  tables?: { assign(partitions: TopicPartition[], state: StateProvider): Promise<void>; revoke(partitions: TopicPartition[]): void };
   /** Checks the stored offsets a state-mode assignment starts at (throws to refuse them). */
   checkStarts?: (starts: TopicPartitionOffset[]) => Promise<void>;
 }
@@ -42,6 +44,7 @@ export function rebalanceHandlers(o: RebalanceOptions): Pick<KafkaSourceOptions,
         if (stored !== undefined) tracker.start(p.topic, p.partition, stored);
       }
       await o.checkStarts?.(starts);
+      await o.tables?.assign(partitions, o.state.provider);
       log.info({ starts }, 'starting partitions at stored offsets');
       policy.seed(starts.filter((s) => s.offset >= 0));
       return starts;
@@ -63,6 +66,7 @@ export function rebalanceHandlers(o: RebalanceOptions): Pick<KafkaSourceOptions,
         }
       }
       tracker.forget(partitions);
+      o.tables?.revoke(partitions);
       await o.state?.writes.release(partitions);
       events.emit('revoked', partitions);
     },

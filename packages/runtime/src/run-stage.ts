@@ -14,6 +14,7 @@ import { StageFailure } from './stage-failure.js';
 import { resolveInstance, type StageInstance } from './stage-instance.js';
 import { openStageState, type StageState } from './stage-state.js';
 import { StateWrites } from './state-writes.js';
+import { openStageTables, type StageTables } from './stage-tables.js';
 
 export { checkMode } from './stage-instance.js';
 
@@ -71,6 +72,11 @@ export interface RunOptions {
   counters?: StageCounters;
   /** Values of the stage's declared options (typed, or strings to parse); resolved once, before connecting. */
   options?: { readonly [name: string]: unknown };
+  /**
+   * Tables: how long a batch waits for the table consumer to fetch more when
+   * it is behind and has nothing newer than the batch (see docs/tables.md). Default 2000 ms.
+   */
+  tableIdleMs?: number;
 }
 
 /**
@@ -87,6 +93,14 @@ function producerProperties(kafka: KafkaProperties | undefined): KafkaProperties
   const idempotence = kafka?.['enable.idempotence'];
   if (idempotence === false || idempotence === 'false') return { ...kafka };
   return { 'enable.gapless.guarantee': true, ...kafka };
+}
+
+/** Partition counts of the input and table topics: the checked ones, else asked of the broker (only for a stage with tables). */
+async function tablePartitions(options: RunOptions, checked: { [topic: string]: number }, topics: string[], kafka: KafkaProperties): Promise<{ [topic: string]: number }> {
+  if (topics.length <= 1) return checked;
+  const out = { ...checked };
+  for (const t of topics) out[t] ??= (await describeTopic(options.brokers, t, kafka)).length;
+  return out;
 }
 
 /**
@@ -111,16 +125,20 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   const kafka = { ...kafkaLogProperties(levelOf(log)), ...options.kafka };
   // Partition counts let null-key outputs go to the same partition on a replay (lineage stays ordered per partition).
   const outputTopics = Object.values(topics.outputs);
-  const partitions = await connectWithRetries(options.brokers, options.kafka, options.checkTopics === false ? undefined : [topics.input, ...outputTopics], log, options.connect);
+  const tableTopics = Object.values(stage.tables ?? {}).map((t) => t.topic);
+  const partitions = await connectWithRetries(options.brokers, options.kafka, options.checkTopics === false ? undefined : [topics.input, ...outputTopics, ...tableTopics], log, options.connect);
   Object.assign(kafka, await clusterKafkaDefaults(options.brokers, kafka, log, options.connect)); // embedded broker: short group timeouts
 
   // A stateful stage given no store gets LevelDB with its changelog, as `seda run` gives it.
   const opened = stateful && options.state === undefined
     ? await openStageState(stage, { brokers: options.brokers, group, kafka, log, input: topics.input, stateDir: options.stateDir, changelog: options.changelog })
     : undefined;
+  let tables: StageTables | undefined;
   try {
-    return await assemble(stage, options, { ...instance, log, kafka, partitions, opened, state: options.state ?? opened?.store });
+    tables = await openStageTables(stage, { brokers: options.brokers, kafka, group, log, input: topics.input, partitions: await tablePartitions(options, partitions, [topics.input, ...tableTopics], kafka), idleMs: options.tableIdleMs });
+    return await assemble(stage, options, { ...instance, log, kafka, partitions, opened, state: options.state ?? opened?.store, tables });
   } catch (err) {
+    await tables?.close();
     await opened?.store.close().catch(() => {});
     await opened?.close();
     throw err;
@@ -135,6 +153,7 @@ interface Resolved extends StageInstance {
   partitions: { [topic: string]: number };
   opened?: StageState;
   state?: StateProvider;
+  tables?: StageTables;
 }
 
 /**
@@ -201,7 +220,7 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
     autoCommit: mode === 'auto',
     log,
     ...rebalanceHandlers({
-      tracker, policy, stateful, state, fromBeginning: options.fromBeginning, revokeTimeoutMs: options.revokeTimeoutMs ?? 10_000, events: running, failure, log,
+      tracker, policy, stateful, state, tables: r.tables, fromBeginning: options.fromBeginning, revokeTimeoutMs: options.revokeTimeoutMs ?? 10_000, events: running, failure, log,
       // A broker that lost its data (stored offsets above the high watermark) stops the stage with what to do.
       checkStarts: (starts) => checkStoredOffsets(source!.consumer, starts, { stage: stage.name, stateDir: (provider as { dir?: string } | undefined)?.dir }, log),
     }),
@@ -228,8 +247,9 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
     partitions,
     options: r.options,
     maxMessageBytes: producerMessageMaxBytes(kafka),
+    tables: r.tables?.source,
   });
-  shutdown = new Shutdown({ source, transform, sink, tracker, policy, state, stageState: r.opened, timeoutMs: options.shutdownTimeoutMs ?? 30_000, events: running, failure, counters, log });
+  shutdown = new Shutdown({ source, transform, sink, tracker, policy, state, tables: r.tables, stageState: r.opened, timeoutMs: options.shutdownTimeoutMs ?? 30_000, events: running, failure, counters, log });
 
   // Every input batch gets its ticket in source order before the stage sees it; the ticket rides on the batch.
   const src = source;

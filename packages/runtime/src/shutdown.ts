@@ -14,6 +14,8 @@ export interface ShutdownParts {
   tracker: OffsetTracker;
   policy: CommitPolicy;
   state?: { provider: StateProvider; writes: StateWrites };
+  /** The stage's table consumer, closed with the other clients. */
+  tables?: { close(): Promise<void> };
   /** The store's standby (stopped first) and changelog (closed last), when the runtime opened the state. */
   stageState?: { stopStandby(): Promise<void>; close(): Promise<void> };
   /** How long a graceful stop waits for in-flight records. */
@@ -80,6 +82,7 @@ export class Shutdown {
     }
     await source.close().catch((err: unknown) => log.warn({ err }, 'closing the consumer failed'));
     await sink.close().catch((err: unknown) => log.warn({ err }, 'closing the producer failed'));
+    await this.#p.tables?.close().catch((err: unknown) => log.warn({ err }, 'closing the table consumer failed'));
     await policy.idle();
     if (state !== undefined) await state.provider.close().catch((err: unknown) => log.warn({ err }, 'closing the state store failed'));
     await this.#p.stageState?.close();

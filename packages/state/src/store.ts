@@ -5,6 +5,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ClassicLevel } from 'classic-level';
 import {
+  isTableKey,
   PartitionOverlay,
   resolveCodec,
   SedaError,
@@ -271,7 +272,8 @@ export async function openStateStore(options: StateStoreOptions): Promise<LevelS
           // The shared copy first: local state never gets ahead of the changelog.
           const records: ChangelogRecord[] = [];
           for (const op of ops) {
-            if (op.key.startsWith(STATE_PREFIX)) {
+            // Tables restore from their own (compacted) topic, not from the changelog.
+            if (op.key.startsWith(STATE_PREFIX) && !isTableKey(op.key.slice(STATE_PREFIX.length))) {
               records.push({ key: Buffer.from(op.key.slice(STATE_PREFIX.length)), value: op.type === 'put' ? op.value : null, epoch: p.epoch });
             }
           }

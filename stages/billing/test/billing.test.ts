@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { testStage, type SedaError } from '@seda/core';
+import withTariffs from '../src/with-tariffs.js';
 import stage, { compileTariff, type BillUpdate } from '../src/index.js';
 
 const D = Date.UTC(2026, 0, 15); // a Thursday in winter (Paris is UTC+1)
@@ -86,5 +87,24 @@ describe('billing stage', () => {
     expect(await t.state().get('m1')).to.deep.include({ readings: 1, kwh: 1 });
     expect(stage.mode).to.equal('state');
     expect(stage.dlqTopic).to.equal('billing.dlq');
+  });
+
+  it('billing-tariffs: a tariff change in the tariffs table applies to readings from its timestamp on; meters without one keep the options', async () => {
+    const t = testStage(withTariffs, {
+      tables: { tariffs: [{ key: 'm1', value: { price: 0.5 }, timestamp: at(10) }, { key: 'm1', value: { price: 0.1 }, timestamp: at(14) }] },
+    });
+    // The join is by record timestamp (the reading's Kafka timestamp), here the reading's time.
+    const reading = (meter: string, kwh: number, ts: number) => ({ key: meter, value: { kwh, ts }, timestamp: ts });
+    await t.send([reading('m1', 1, at(9)), reading('m1', 1, at(10)), reading('m1', 1, at(13, 59)), reading('m1', 1, at(14)), reading('m2', 1, at(14))]);
+    expect(t.outputs<string, BillUpdate>('bills').map((b) => [b.key, b.value.reading.price])).to.deep.equal([
+      ['m1', 0.3],
+      ['m1', 0.5],
+      ['m1', 0.5],
+      ['m1', 0.1],
+      ['m2', 0.3],
+    ]);
+    const account = (await t.state().get('m1')) as { readings: number; cost: number };
+    expect(account.readings).to.equal(4);
+    expect(account.cost).to.be.closeTo(1.4, 1e-9);
   });
 });

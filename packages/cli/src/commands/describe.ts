@@ -51,6 +51,12 @@ export function describeStage(stage: Stage): string[] {
   } else {
     lines.push('state:    none');
   }
+  for (const [i, [name, t]] of Object.entries(stage.tables ?? {}).entries()) {
+    const how = t.global
+      ? 'global: every partition, in memory; not ordered with the stream, so a replay may join against other contents (outputs may differ under the same lineage)'
+      : 'co-partitioned: joined in timestamp order, kept with the state';
+    lines.push(`${i === 0 ? 'tables:' : '       '}   ${name} <- ${t.topic} (value ${codecName(t.codec)}; ${how})`);
+  }
   lines.push(`retry:    ${stage.retry.attempts} attempts, backoff ${stage.retry.backoffMs} ms (max ${stage.retry.maxBackoffMs} ms), then dead-letter`);
   lines.push(...optionLines(stage.options));
   return lines;
@@ -83,6 +89,7 @@ function pluginJson(p: Stage | Source): object {
     deterministic: p.deterministic,
     lineage: p.lineage,
     state: p.state ? { codec: codecName(p.state.codec), windows: p.state.windows } : null,
+    tables: Object.fromEntries(Object.entries(p.tables ?? {}).map(([n, t]) => [n, { topic: t.topic, keyCodec: codecName(t.keyCodec), codec: codecName(t.codec), global: t.global }])),
     retry: p.retry,
     options: p.options,
   };

@@ -171,6 +171,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     concurrency: cfg.concurrency,
     revokeTimeoutMs: cfg.revokeTimeoutMs,
     shutdownTimeoutMs: cfg.shutdownTimeoutMs,
+    tableIdleMs: cfg.tableIdleMs,
     connect: { attempts: cfg.connectAttempts, backoffMs: cfg.connectBackoffMs, timeoutMs: cfg.connectTimeoutMs },
     log,
     options: optionValues(stage.name, stage.options, config, pluginArgs),
