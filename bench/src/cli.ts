@@ -3,6 +3,7 @@ import { parseKafkaProperties } from '@seda/kafka';
 import type { BenchOptions } from './options.js';
 import { runBench } from './runner.js';
 import { discoverScenarios } from './scenario.js';
+import { runSoakCli } from './soak/soak-cli.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const num = (flag: string) => (v: string): number => {
@@ -17,6 +18,8 @@ const num = (flag: string) => (v: string): number => {
  * measurement completed, 1 when one failed or lost records.
  */
 export async function runBenchCli(argv: string[]): Promise<number> {
+  // Not a scenario (no systems side by side, no throughput): a long run with its own options.
+  if (argv[0] === 'soak') return runSoakCli(argv.slice(1));
   const scenarios = await discoverScenarios();
   let exitCode = 0;
   const program = new Command('seda bench')
