@@ -4,6 +4,7 @@ import type { BenchOptions } from './options.js';
 import { runBench } from './runner.js';
 import { discoverScenarios } from './scenario.js';
 import { runSoakCli } from './soak/soak-cli.js';
+import { parseCommand } from './parse-command.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const num = (flag: string) => (v: string): number => {
@@ -53,12 +54,5 @@ export async function runBenchCli(argv: string[]): Promise<number> {
         exitCode = 1;
       }
     });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    // --help and --version end here with exit code 0; usage errors were printed by commander.
-    if ((err as { code?: string }).code?.startsWith('commander.')) return (err as { exitCode?: number }).exitCode ?? 1;
-    throw err;
-  }
-  return exitCode;
+  return (await parseCommand(program, argv)) ?? exitCode;
 }

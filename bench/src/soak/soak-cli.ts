@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { benchError } from '../errors.js';
 import { runSoak, soakLines } from './run-soak.js';
+import { parseCommand } from '../parse-command.js';
 
 /** Parses a duration: `30m`, `90s`, `1h`, `1500ms` or a number of seconds. */
 export function parseDuration(text: string, flag: string): number {
@@ -48,11 +49,5 @@ export async function runSoakCli(argv: string[]): Promise<number> {
       process.stdout.write(`${soakLines(r).join('\n')}\n`);
       if (r.errors.length > 0 || r.verdicts.some((v) => !v.flat)) exitCode = 1;
     });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('commander.')) return (err as { exitCode?: number }).exitCode ?? 1;
-    throw err;
-  }
-  return exitCode;
+  return (await parseCommand(program, argv)) ?? exitCode;
 }
