@@ -82,7 +82,8 @@ describe('zombie owner (real processes, SIGSTOP past the session timeout)', func
     const input = await createTestTopic('zombie-in', 2);
     const output = await createTestTopic('zombie-out', 2);
     const group = `${input}-g`;
-    const rows = readings(30_000, 20, 6);
+    // 60 hours of event time: a window closes every ~250 readings of a partition, so the zombie's late batches carry window results too.
+    const rows = readings(30_000, 20, 60);
     await produceRaw(testBroker().bootstrap, input, rows);
     const args = (dir: string): string[] => ['run', fixture('hourly'), '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', group, '--from-beginning', '--state-dir', dir, '--batch-size', '100', ...fast];
     // Slow, so the zombie has batches in flight when paused and resumed.
