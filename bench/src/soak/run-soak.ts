@@ -64,6 +64,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const partitions = o.partitions ?? 4;
   const errors: string[] = [];
   const loadAtStart = os.loadavg()[0];
+  const commit = commitInfo(benchDir); // the code that runs: later commits during a long soak are not it
   const broker = await BenchBroker.start();
   const stage = new Child('soak stage', stageScript, [], { env: { SEDA_SOAK_WRITE_MS: String(writeMs) } });
   const sink = new KafkaSink({ brokers: broker.bootstrap });
@@ -131,7 +132,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const result: SoakResult = {
     date: new Date().toISOString(),
     machine: machineInfo(),
-    commit: commitInfo(benchDir),
+    commit,
     options: { durationSeconds: o.durationMs / 1000, sampleEverySeconds: every / 1000, rate, writeMs, partitions },
     samples,
     verdicts: flatness(samples),
