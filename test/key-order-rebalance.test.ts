@@ -52,7 +52,7 @@ describe('per-key order across rebalances (real processes: two instances SIGKILL
       const args = [
         'run', fixture, '--brokers', testBroker().bootstrap, '--input', input, '--output', `out=${output}`, '--group', group, '--from-beginning',
         '--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interval.ms=500', '--commit-interval', '200',
-        // More librdkafka properties for the stages (e.g. enable.idempotence=false, to see this test catch a producer that reorders).
+        // More librdkafka properties for the stages, comma-separated (e.g. enable.idempotence=false).
         ...(process.env.SEDA_ORDER_KAFKA ?? '').split(',').filter(Boolean).flatMap((kv) => ['--kafka', kv]),
       ];
       const slots: SedaProcess[] = [startSeda(args), startSeda(args)];
@@ -67,8 +67,8 @@ describe('per-key order across rebalances (real processes: two instances SIGKILL
         pauseMs: Math.round((1000 * 1000) / rate),
         stop: () => !killing,
       });
-      // Each slot is SIGKILLed three times (sometimes both at once), each time once it owns partitions and has
-      // worked on them a little, and restarted 250-1000 ms later as `seda run --instances` does.
+      // Each slot is SIGKILLed three times (sometimes both at once), each time once its process was assigned
+      // partitions and 0.3-1.5 s later, and restarted 250-1000 ms after, as `seda run --instances` does.
       const victims: number[][] = [];
       for (let left = [3, 3]; left[0] + left[1] > 0; ) {
         const both = left[0] > 0 && left[1] > 0 && rand() < 0.4;
@@ -118,7 +118,7 @@ describe('per-key order across rebalances (real processes: two instances SIGKILL
       // A first output the embedded broker's retention (~5 MiB per partition) deleted would look late or lost: the output must start at 0.
       const trimmed = (await describeTopic(testBroker().bootstrap, output)).filter((p) => p.low > 0);
       expect(trimmed, `the output lost its oldest records to retention: ${JSON.stringify(trimmed)}`).to.deep.equal([]);
-      // The reference order is the input offset order per key: input record i must sit after i - keys of its key.
+      // The reference order is input offset order per key: the input must hold each key's records in the order of i.
       const inputs = await readAll(testBroker().bootstrap, input, { expected: count, idleMs: 3000, timeoutMs: 60_000 });
       const inputOrder = firstOutputOrder(inputs.map((r) => ({ key: r.key ?? '', partition: r.partition, offset: r.offset, input: Number(r.value) })));
       expect(inputs.length, 'input records read back').to.equal(count);
