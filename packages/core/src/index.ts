@@ -28,7 +28,7 @@ export {
   type TransformStageInfo,
 } from './stage.js';
 export { deadLetterHeaders } from './dead-letter.js';
-export { NULL_KEY_OFFSET_BLOCK } from './stage-transform.js';
+export { NULL_KEY_OFFSET_BLOCK } from './partition-key.js';
 export {
   lineageHeader,
   deadLetterLineageHeader,
