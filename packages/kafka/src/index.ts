@@ -14,6 +14,14 @@ export {
 } from './config.js';
 export { consumerDefaults, producerDefaults } from './client-defaults.js';
 export { consumerOnlyProperties, producerOnlyProperties } from './client-properties.js';
+export {
+  connectClient,
+  disconnectClient,
+  type ConnectableClient,
+  type DisconnectableClient,
+  type FlushingClient,
+  type DisconnectOptions,
+} from './client-connection.js';
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
 export { KafkaSource, type KafkaSourceOptions } from './source.js';
 export { type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';

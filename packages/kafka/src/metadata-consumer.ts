@@ -1,5 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
+import { connectClient, disconnectClient } from './client-connection.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** A failed admin request, as one retryable `SEDA_KAFKA_ADMIN` error naming the brokers. */
@@ -28,17 +29,11 @@ export async function withConsumer<T>(
     },
     topic,
   );
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
+  await connectClient(consumer, timeoutMs, (err) => wrap('connecting', brokers, err));
   try {
     return await fn(consumer);
   } finally {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 10_000);
-      consumer.disconnect(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await disconnectClient(consumer, { timeoutMs: 10_000 });
   }
 }
 

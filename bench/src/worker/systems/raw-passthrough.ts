@@ -1,6 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { lineageHeader } from '@seda/core';
-import { consumerDefaults, producerDefaults } from '@seda/kafka';
+import { connectClient, consumerDefaults, disconnectClient, producerDefaults } from '@seda/kafka';
 import { required, waitUntil, type SystemFactory, type WorkerSystem } from './system.js';
 
 const ERR_ASSIGN = Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
@@ -195,9 +195,9 @@ export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
     notes: () => (commitFailures > 0 ? [`${commitFailures} group commits failed (rebalance) and were left to the next commit`] : []),
     count: () => consumed,
     async start() {
-      await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+      await connectClient(producer, 15_000);
       producer.setPollInterval(5);
-      await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+      await connectClient(consumer, 15_000);
       consumer.subscribe([topic]);
       timer = setInterval(() => commit(), 1000);
       next();
@@ -209,8 +209,8 @@ export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
       await new Promise<void>((resolve) => producer.flush(20_000, () => resolve()));
       await waitUntil(() => inFlight === 0, 10_000);
       commit(true);
-      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-      await new Promise<void>((resolve) => producer.disconnect(10_000, () => resolve()));
+      await disconnectClient(consumer, { timeoutMs: 10_000 });
+      await disconnectClient(producer, { timeoutMs: 15_000, flushMs: 10_000 });
     },
   };
 };

@@ -1,5 +1,5 @@
 import Kafka from 'node-rdkafka';
-import { producerDefaults } from '@seda/kafka';
+import { connectClient, disconnectClient, producerDefaults } from '@seda/kafka';
 import { nowMicros } from '../../payload.js';
 import { ProduceDriver } from './produce-load.js';
 import { required, sleep, type SystemFactory, type WorkerSystem } from './system.js';
@@ -37,7 +37,7 @@ export const rawProduce: SystemFactory = (config): WorkerSystem => {
     errors,
     count: () => driver.acked,
     async start() {
-      await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+      await connectClient(producer, 15_000);
       producer.setPollInterval(5);
     },
     go: () =>
@@ -67,7 +67,7 @@ export const rawProduce: SystemFactory = (config): WorkerSystem => {
       ),
     async stop() {
       await new Promise<void>((resolve) => producer.flush(20_000, () => resolve()));
-      await new Promise<void>((resolve) => producer.disconnect(10_000, () => resolve()));
+      await disconnectClient(producer, { timeoutMs: 15_000, flushMs: 10_000 });
     },
   };
 };
