@@ -2,6 +2,7 @@ export { kafkaErrorCodes, type KafkaErrorCode } from './errors.js';
 export {
   resolveBrokers,
   parseKafkaProperties,
+  kafkaPropertyValue,
   checkKafkaProperties,
   splitKafkaProperties,
   belongsElsewhere,
