@@ -2,19 +2,18 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { sendDeadLetter, withDeadLetter, type DeadLetterTarget } from './dead-lettering.js';
 import { checkMessageSize } from './message-size.js';
 import { SedaError } from './errors.js';
-import { LineageDedupe, lineageHeader, Verdict } from './lineage.js';
+import { headerList, headerMap } from './headers.js';
+import { LineageDedupe, Verdict } from './lineage.js';
 import { silentLogger } from './logger.js';
 import { nullKeyPartition, tpKey } from './partition-key.js';
 import { resolveOptions } from './options.js';
 import type { ProcessStep } from './process-step.js';
-import type { HeaderValue, InputBatch, MessageHeaders, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
+import type { InputBatch, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
 import { withRetry } from './retry.js';
 import type { DeliveryMode, Emission, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
 import { Context, type ContextHost } from './stage-context.js';
 import type { WindowResult } from './state.js';
 import { createWindows, type WindowsEngine } from './windows.js';
-
-const EMPTY_HEADERS: { readonly [key: string]: HeaderValue } = Object.freeze({});
 
 interface ResolvedOutput {
   topic: string;
@@ -22,21 +21,6 @@ interface ResolvedOutput {
   partitions: number;
   encodeKey(key: unknown): Buffer | null;
   encodeValue(value: unknown): Buffer | null;
-}
-
-function headerMap(list: MessageHeaders | undefined): { readonly [key: string]: HeaderValue } {
-  if (list === undefined || list.length === 0) return EMPTY_HEADERS;
-  const map: { [key: string]: HeaderValue } = {};
-  for (const h of list) for (const k in h) map[k] = h[k];
-  return map;
-}
-
-/** An emission's headers as node-rdkafka's list, with seda's lineage last (a stage cannot set its own). */
-function headerList(map: { [key: string]: HeaderValue } | undefined, lineage: string | undefined): MessageHeaders | undefined {
-  const list: MessageHeaders = [];
-  if (map !== undefined) for (const k in map) if (k !== lineageHeader) list.push({ [k]: map[k] });
-  if (lineage !== undefined) list.push({ [lineageHeader]: lineage });
-  return list.length > 0 ? list : undefined;
 }
 
 /** What one input partition's batches are processed with; a partition has at most one batch in flight. */
