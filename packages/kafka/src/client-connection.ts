@@ -1,4 +1,5 @@
 import type Kafka from 'node-rdkafka';
+import { SedaError } from '@seda/core';
 
 /** What {@link connectClient} needs of a node-rdkafka client (a producer or a consumer). */
 export interface ConnectableClient {
@@ -31,6 +32,12 @@ export function connectClient(client: ConnectableClient, timeoutMs: number, toEr
 
 /** librdkafka's error as it is thrown: node-rdkafka's LibrdKafkaError is an Error at run time. */
 const asError = (err: Kafka.LibrdKafkaError): Error => (err instanceof Error ? err : Object.assign(new Error(err.message), err));
+
+/** The {@link connectClient} error of a stage's own clients: `SEDA_KAFKA_CONNECT` naming the brokers and what to check. */
+export const cannotReach =
+  (brokers: string) =>
+  (err: Kafka.LibrdKafkaError): SedaError =>
+    new SedaError('SEDA_KAFKA_CONNECT', `cannot reach Kafka at ${brokers} (${err.message}); check --brokers and that the broker is running`, { cause: err, canRetry: true });
 
 /** Options of {@link disconnectClient}. */
 export interface DisconnectOptions {

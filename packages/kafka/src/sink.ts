@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, tpKey, type Logger, type OutputBatch } from '@seda/core';
-import { connectClient, disconnectClient } from './client-connection.js';
+import { cannotReach, connectClient, disconnectClient } from './client-connection.js';
 import { producerDefaults } from './client-defaults.js';
 import { isQueueFull, QueueRoom } from './queue-room.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
@@ -123,15 +123,7 @@ export class KafkaSink extends Writable {
   /** Connects the producer; fails with one clear error when the broker cannot be reached. */
   async connect(): Promise<void> {
     const timeout = this.#options.connectTimeoutMs ?? 15_000;
-    await connectClient(
-      this.producer,
-      timeout,
-      (err) =>
-        new SedaError('SEDA_KAFKA_CONNECT', `cannot reach Kafka at ${this.#options.brokers} (${err.message}); check --brokers and that the broker is running`, {
-          cause: err,
-          canRetry: true,
-        }),
-    );
+    await connectClient(this.producer, timeout, cannotReach(this.#options.brokers));
     this.producer.setPollInterval(this.#options.pollIntervalMs ?? 5);
   }
 
