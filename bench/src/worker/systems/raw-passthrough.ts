@@ -1,6 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { lineageHeader } from '@seda/core';
-import { connectClient, consumerDefaults, disconnectClient, producerDefaults } from '@seda/kafka';
+import { connectClient, consumerDefaults, disconnectClient } from '@seda/kafka';
+import { rawProducer } from './raw-producer.js';
 import { required, waitUntil, type SystemFactory, type WorkerSystem } from './system.js';
 
 const ERR_ASSIGN = Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
@@ -78,13 +79,7 @@ export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
     },
     { 'auto.offset.reset': 'earliest' },
   );
-  const producer = new Kafka.Producer({
-    'bootstrap.servers': config.brokers,
-    dr_cb: true,
-    'enable.idempotence': true,
-    ...producerDefaults,
-    ...config.kafka,
-  });
+  const producer = rawProducer(config);
 
   producer.on('delivery-report', (err, report) => {
     inFlight--;
