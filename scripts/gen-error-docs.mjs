@@ -4,7 +4,7 @@
  * what to do.
  *
  * - The codes come from the `[...] as const` arrays of every `errors.ts` under
- *   packages/*\/src, stages/*\/src and bench/src (parsed with the TypeScript
+ *   packages/*\/src, stages/*\/src, examples/*\/src and bench/src (parsed with the TypeScript
  *   compiler, so no build is needed).
  * - The text comes from docs/errors.json: `{ "SEDA_X": { "meaning": "...", "action": "..." } }`.
  * - Codes thrown (`new SedaError('SEDA_X', ...)`, `super('SEDA_X', ...)`,
@@ -37,10 +37,10 @@ function filesNamed(dir, test, found = []) {
   return found;
 }
 
-/** The source directories that hold seda's code: packages/*\/src, stages/*\/src, bench/src. */
+/** The source directories that hold seda's code: packages/*\/src, stages/*\/src, examples/*\/src, bench/src. */
 function sourceDirs(root) {
   const dirs = [];
-  for (const group of ['packages', 'stages']) {
+  for (const group of ['packages', 'stages', 'examples']) {
     const base = join(root, group);
     if (!existsSync(base)) continue;
     for (const name of readdirSync(base).sort()) dirs.push(join(base, name, 'src'));

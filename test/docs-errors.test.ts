@@ -61,7 +61,7 @@ describe('docs/errors.md (generated from the errors.ts code lists and docs/error
 
     // Independently of the generator: every code of every errors.ts has a row with both texts.
     const markdown = readFileSync(join(repo, 'docs', 'errors.md'), 'utf8');
-    const dirs = [...['packages', 'stages'].flatMap((g) => readdirSync(join(repo, g)).map((n) => join(repo, g, n, 'src'))), join(repo, 'bench', 'src')];
+    const dirs = [...['packages', 'stages', 'examples'].flatMap((g) => readdirSync(join(repo, g)).map((n) => join(repo, g, n, 'src'))), join(repo, 'bench', 'src')];
     const listed = new Set<string>();
     for (const dir of dirs) {
       let files: string[] = [];

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { run, start, userEnv, type Started } from './support/shell.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-/** Every publishable package: each folder of packages/ and stages/ (bench is private). */
-const workspaces = ['packages', 'stages'].flatMap((dir) => readdirSync(join(repo, dir)).sort().map((name) => `${dir}/${name}`));
+/** Every publishable package: each folder of packages/, stages/ and examples/ (bench is private). */
+const workspaces = ['packages', 'stages', 'examples'].flatMap((dir) => readdirSync(join(repo, dir)).sort().map((name) => `${dir}/${name}`));
 
 /** Fails with the command's output unless it exited 0. */
 function ok(result: { code: number | null; output: string }, what: string): string {
@@ -66,6 +66,12 @@ describe('seda installed from its tarballs in an empty project, outside the repo
     const kafka = join(app, 'node_modules', '@seda', 'kafka');
     expect(existsSync(join(kafka, 'native', 'mock_cluster.c'))).to.equal(true);
     expect(existsSync(join(kafka, 'native', 'build', 'Release', 'seda_mock.node')), 'the postinstall built the binding').to.equal(true);
+  });
+
+  it('runs `npx seda demo` from @seda/example-electric-readings: the installed stages as processes, every check passing', async () => {
+    // @seda/cli does not depend on the stages: `seda run audit` in each child finds them as the example's dependencies.
+    const out = ok(await run('npx', ['seda', 'demo', '--duration', '4s', '--plain', '--dir', join(work, 'demo')], { cwd: app, env, timeoutMs: 5 * 60_000 }), 'npx seda demo');
+    expect(out).to.match(/^PASS: (\d+) of \1 checks passed/m);
   });
 
   it('runs `npx seda broker`, and creates a topic from another directory given only SEDA_BROKERS', async () => {

@@ -17,7 +17,7 @@ export interface ReadRecord {
 export async function produceRaw(
   brokers: string,
   topic: string,
-  records: Array<{ key?: string | null; value: string; partition?: number }>,
+  records: Array<{ key?: string | null; value: string; partition?: number; headers?: Array<{ [key: string]: string }> }>,
   timeoutMs = 60_000,
 ): Promise<void> {
   const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'enable.idempotence': true, 'linger.ms': 5 });
@@ -33,7 +33,7 @@ export async function produceRaw(
     for (const r of records) {
       for (;;) {
         try {
-          producer.produce(topic, r.partition ?? null, Buffer.from(r.value), r.key ?? null);
+          producer.produce(topic, r.partition ?? null, Buffer.from(r.value), r.key ?? null, undefined, undefined, r.headers);
           break;
         } catch (err) {
           if ((err as { code?: number }).code !== Kafka.CODES.ERRORS.ERR__QUEUE_FULL) throw err;

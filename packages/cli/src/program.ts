@@ -3,7 +3,7 @@ import { registerBenchCommand } from './commands/bench.js';
 import { registerBrokerCommand, registerChaosCommand } from './commands/broker.js';
 import { registerConfigCommand } from './commands/config.js';
 import { registerConsumeCommand } from './commands/consume.js';
-import { registerDemoCommand } from './commands/demo/index.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerDescribeCommand } from './commands/describe.js';
 import { registerDlqCommand } from './commands/dlq.js';
 import { registerLagCommand } from './commands/lag.js';

@@ -40,4 +40,6 @@ export {
   type PartitionInfo,
   type PartitionLag,
 } from './admin.js';
+export { OffsetProbe, type OffsetProbeOptions, type Watermarks } from './offset-probe.js';
+export { readToEnd, type ReadToEndOptions, type StoredRecord } from './read-to-end.js';
 export * from './broker/index.js';

@@ -10,6 +10,40 @@ export const wrap = (what: string, brokers: string, err: unknown): SedaError =>
     canRetry: true,
   });
 
+/**
+ * A connected consumer of `group` (default `seda-admin-<pid>`) that never
+ * subscribes, for metadata, watermark and committed-offset queries and plain
+ * assigned reads; `extra` is added to its global and topic configuration
+ * (the user's `kafka` properties win).
+ */
+export async function connectConsumer(
+  brokers: string,
+  kafka: KafkaProperties | undefined,
+  group: string | undefined,
+  timeoutMs = 10_000,
+  extra: { global?: Kafka.ConsumerGlobalConfig; topic?: Kafka.ConsumerTopicConfig } = {},
+): Promise<Kafka.KafkaConsumer> {
+  const { global, topic } = splitKafkaProperties(kafka, 'consumer');
+  const consumer = new Kafka.KafkaConsumer(
+    {
+      'bootstrap.servers': brokers,
+      'group.id': group ?? `seda-admin-${process.pid}`,
+      'enable.auto.commit': false,
+      'allow.auto.create.topics': false,
+      ...extra.global,
+      ...global,
+    },
+    { ...extra.topic, ...topic },
+  );
+  await connectClient(consumer, timeoutMs, (err) => wrap('connecting', brokers, err));
+  return consumer;
+}
+
+/** Disconnects a consumer, giving up waiting after `timeoutMs` (default 10 s). */
+export async function disconnectConsumer(consumer: Kafka.KafkaConsumer, timeoutMs = 10_000): Promise<void> {
+  await disconnectClient(consumer, { timeoutMs });
+}
+
 /** Runs `fn` with a connected metadata-only consumer (of `group` when given), then disconnects. */
 export async function withConsumer<T>(
   brokers: string,
@@ -18,22 +52,11 @@ export async function withConsumer<T>(
   fn: (c: Kafka.KafkaConsumer) => Promise<T>,
   timeoutMs = 10_000,
 ): Promise<T> {
-  const { global, topic } = splitKafkaProperties(kafka, 'consumer');
-  const consumer = new Kafka.KafkaConsumer(
-    {
-      'bootstrap.servers': brokers,
-      'group.id': group ?? `seda-admin-${process.pid}`,
-      'enable.auto.commit': false,
-      'allow.auto.create.topics': false,
-      ...global,
-    },
-    topic,
-  );
-  await connectClient(consumer, timeoutMs, (err) => wrap('connecting', brokers, err));
+  const consumer = await connectConsumer(brokers, kafka, group, timeoutMs);
   try {
     return await fn(consumer);
   } finally {
-    await disconnectClient(consumer, { timeoutMs: 10_000 });
+    await disconnectConsumer(consumer);
   }
 }
 

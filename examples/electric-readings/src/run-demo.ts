@@ -1,25 +1,32 @@
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isSessionSpec, parseDuration, SedaError } from '@seda/core';
-import { serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
+import { OffsetProbe, serveControl, startBroker, type ControlServer, type EmbeddedBroker } from '@seda/kafka';
 import { loadStage } from '@seda/runtime';
 import { runChecks, type Check } from './checks.js';
-import { Monitor, type Sample } from './monitor.js';
-import { intervalMs, pipeline, readingRate, retentionForecast, topics, type DemoOptions } from './plan.js';
-import { BrokerProbe } from './probe.js';
+import { Monitor } from './monitor.js';
+import { Sampler } from './sampler.js';
+import { pipeline, readingRate, retentionForecast, topics, type DemoOptions } from './plan.js';
 import type { DemoProcess, ExitInfo } from './demo-process.js';
 import { everyKillRestarted, killRandomly, type Kill } from './kill-random.js';
 import { faultSummary, injectChaos, type Fault } from './chaos.js';
 import { ProcessGroup } from './process-group.js';
 import { readTopics, type ReadBack } from './read-topics.js';
-import { largestPartition, printReport, type DemoReport } from './report.js';
+import { demoReport, printReport } from './report.js';
 import { groundTruth } from './truth.js';
 import { prepareRunDir } from './run-dir.js';
 import { createView, type DemoView } from './view.js';
 import { Interrupted, pause, until } from './wait.js';
 import { startDemoUi, type DemoUi } from './ui.js';
 
-const sedaBin = fileURLToPath(new URL('../../bin.js', import.meta.url));
+/** The monitor's probe of the demo's broker; a failed connect is the demo's broker error. */
+async function connectProbe(brokers: string, groups: string[]): Promise<OffsetProbe> {
+  try {
+    return await OffsetProbe.connect(brokers, { groups });
+  } catch (err) {
+    const reason = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new SedaError('SEDA_DEMO_BROKER', `cannot reach the demo's broker at ${brokers}: ${reason}`, { cause: err });
+  }
+}
 
 function exitText(e: ExitInfo): string {
   return e.signal !== null ? e.signal : `code ${String(e.code)}`;
@@ -28,9 +35,16 @@ function exitText(e: ExitInfo): string {
 /**
  * `seda demo`: the electric-readings pipeline end to end on this machine, then
  * checked against ground truth. Returns the process exit code (0: every check
- * passed; 1: a check failed; 130: interrupted).
+ * passed; 1: a check failed; 130: interrupted). `sedaBin` is the `seda` script
+ * each stage runs with (`seda run <stage>`).
+ *
+ * Long on purpose: its phases (start, produce, drain, stop, check) share the
+ * broker, the processes and the Ctrl-C handling, and one `finally` undoes
+ * whatever was started, read top to bottom in the order it happens. What
+ * stands alone is in its own file: sampling (sampler.ts), kills and faults
+ * (kill-random.ts, chaos.ts), the checks (checks.ts), the report (report.ts).
  */
-export async function runDemo(o: DemoOptions): Promise<number> {
+export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> {
   const started = Date.now();
   prepareRunDir(o.dir);
   const controller = new AbortController();
@@ -69,14 +83,13 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   let broker: EmbeddedBroker | undefined;
   let control: ControlServer | undefined;
   let ui: DemoUi | undefined;
-  let probe: BrokerProbe | undefined;
-  let ticker: NodeJS.Timeout | undefined;
+  let probe: OffsetProbe | undefined;
+  let sampler: Sampler | undefined;
   const kills: Kill[] = [];
   const faults: Fault[] = [];
   const unexpected: string[] = [];
   let checks: Check[] = [];
   let interrupted = false;
-  let last: Sample | undefined;
   let topicsRead: Map<string, ReadBack[]> | undefined;
   const allTopics = Object.values(topics);
   try {
@@ -122,40 +135,15 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       },
     });
     const specs = pipeline(o, broker.bootstrap);
-    probe = await BrokerProbe.connect(
+    probe = await connectProbe(
       broker.bootstrap,
       specs.filter((s) => s.group !== undefined).map((s) => s.group!),
     );
     const monitor = new Monitor(probe, group.procs, allTopics, o.partitions);
     const order = [...specs.filter((sp) => sp.kind === 'source'), ...specs.filter((sp) => sp.kind === 'stage')];
     view = createView(o.tty, expected, order.map((sp) => sp.name));
-    let sampling = false;
-    let quiet = 0;
-    let retentionReported = false;
-    let samplingFailed = false;
-    ticker = setInterval(() => {
-      if (sampling) return;
-      sampling = true;
-      monitor
-        .sample()
-        .then((s) => {
-          if (samplingFailed) say('the broker answers again');
-          samplingFailed = false;
-          last = s;
-          quiet = s.lagZero && s.settled ? quiet + 1 : 0;
-          view!.update(s, phase, kills.length);
-          if (s.retentionLoss.length > 0 && !retentionReported) {
-            retentionReported = true;
-            say(`RETENTION LOSS: the broker deleted the oldest records of ${s.retentionLoss.map((l) => `${l.topic}/${l.partition}`).join(', ')} (~5 MiB per partition)`);
-          }
-        })
-        .catch((err: unknown) => {
-          // Said once, not every second while the broker does not answer.
-          if (!samplingFailed) say(`cannot read the pipeline's progress from the broker: ${(err as Error).message}`);
-          samplingFailed = true;
-        })
-        .finally(() => (sampling = false));
-    }, 1000);
+    sampler = new Sampler(monitor, say, (sample) => view!.update(sample, phase, kills.length));
+    sampler.start();
 
     phase = 'starting stages';
     const stages = specs.filter((s) => s.kind === 'stage').map((s) => group!.start(s));
@@ -171,15 +159,14 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const sourceExited = new Promise<void>((resolve) => source.child!.once('exit', () => resolve()));
     let sourceDone = false;
     void sourceExited.then(() => (sourceDone = true));
+    // What --kill-random and --chaos share: both run until the source is done.
+    const whileProducing = { seed: o.seed, signal, done: () => sourceDone, started };
     const killer = o.killRandom
       ? killRandomly({
+          ...whileProducing,
           group,
           stages,
           everyMs: o.killEveryMs,
-          seed: o.seed,
-          signal,
-          done: () => sourceDone,
-          started,
           onKill: (k) => {
             kills.push(k);
             say(`kill-random: SIGKILL ${k.name} (pid ${k.pid})`);
@@ -188,14 +175,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       : Promise.resolve();
     const chaos = o.chaos
       ? injectChaos({
+          ...whileProducing,
           broker,
           topics: allTopics,
           partitions: o.partitions,
           everyMs: o.chaosEveryMs,
-          seed: o.seed,
-          signal,
-          done: () => sourceDone,
-          started,
           onFault: (f) => {
             faults.push(f);
             say(`chaos: ${f.detail}`);
@@ -216,10 +200,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
     phase = 'draining';
     const drainStart = Date.now();
-    quiet = 0;
+    sampler.quiet = 0;
     // Drained: every group at lag 0 with every consumer assigned, on 3 samples in a row.
-    const drained = await until(() => quiet >= 3, o.drainTimeoutMs, signal);
-    const lagging = last?.stages.filter((s) => s.kind === 'stage' && (s.lag > 0 || s.status !== 'running')) ?? [];
+    const drained = await until(() => sampler!.quiet >= 3, o.drainTimeoutMs, signal);
+    const lagging = sampler.last?.stages.filter((s) => s.kind === 'stage' && (s.lag > 0 || s.status !== 'running')) ?? [];
     const drainDetail = drained
       ? `every group consumed and committed all of its input (drained in ${((Date.now() - drainStart) / 1000).toFixed(1)} s after the source ended)`
       : `not drained after ${o.drainTimeoutMs / 1000} s: ${lagging.map((s) => `${s.name} lag ${s.lag} (${s.status})`).join(', ') || 'consumers not settled'}`;
@@ -236,9 +220,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
     phase = 'checking';
     say('reading every topic back and checking it against ground truth');
-    last = await monitor.sample();
+    const last = await sampler.sampleNow();
     view.update(last, phase, kills.length);
-    topicsRead = await readTopics(broker.bootstrap, probe, allTopics, o.partitions);
+    topicsRead = await readTopics(broker.bootstrap, allTopics);
     const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs);
     const restarted = everyKillRestarted(kills, group.procs);
     checks = runChecks(truth, topicsRead, {
@@ -273,7 +257,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       if (forced.length > 0) say(`killed ${forced.join(', ')} (did not stop within the bound)`);
     }
   } finally {
-    clearInterval(ticker);
+    sampler?.stop();
     view?.stop();
     await probe?.close().catch(() => {});
     await control?.close().catch(() => {});
@@ -285,29 +269,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
 
-  const stats = last?.stages ?? [];
-  const source = group?.procs.find((p) => p.spec.kind === 'source');
-  const report: DemoReport = {
-    pass: !interrupted && checks.length > 0 && checks.every((c) => c.pass),
-    interrupted,
-    durationMs: Date.now() - started,
-    readings: {
-      produced: source?.finished?.produced as number | undefined,
-      malformed: o.malformedEvery > 0 && typeof source?.finished?.produced === 'number' ? Math.floor(source.finished.produced / o.malformedEvery) : 0,
-      meters: o.meters,
-      eventHours: (((source?.finished?.produced as number | undefined) ?? 0) / o.meters) * (intervalMs / 3_600_000),
-      start: new Date(o.startMs).toISOString(),
-    },
-    stages: stats.map((s) => {
-      const proc = group?.procs.find((p) => p.spec.name === s.name);
-      return { name: s.name, in: s.in, out: s.out, dlq: s.dlq, restarts: s.restarts, exitCode: proc?.exits.at(-1)?.code, stateBytes: s.stateBytes };
-    }),
-    kills,
-    faults,
-    largestPartition: topicsRead ? largestPartition(topicsRead) : undefined,
-    checks,
-    logs: relative(process.cwd(), join(o.dir, 'logs')) || join(o.dir, 'logs'),
-  };
+  const last = sampler?.last;
+  const report = demoReport({ options: o, started, interrupted, checks, last, procs: group?.procs ?? [], kills, faults, topicsRead });
   printReport(report, last, o.reportFile);
   if (ui !== undefined && !interrupted) {
     // --ui: the page stays up after the checks, over the same broker, until Ctrl-C.

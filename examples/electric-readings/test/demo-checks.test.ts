@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { runChecks, type Check, type RunFacts } from '../src/commands/demo/checks.js';
-import type { ReadBack } from '../src/commands/demo/read-topics.js';
-import { groundTruth, isPeakUtc, judge } from '../src/commands/demo/truth.js';
+import { runChecks, type Check, type RunFacts } from '../src/checks.js';
+import type { ReadBack } from '../src/read-topics.js';
+import { groundTruth, isPeakUtc, judge } from '../src/truth.js';
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);

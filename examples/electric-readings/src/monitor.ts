@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BrokerProbe } from './probe.js';
+import type { OffsetProbe } from '@seda/kafka';
 import type { DemoProcess } from './demo-process.js';
 
 /** What the live view shows of one process of the pipeline. */
@@ -60,7 +60,7 @@ const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
  * instrumented for it (their Prometheus metrics can replace this later).
  */
 export class Monitor {
-  readonly #probe: BrokerProbe;
+  readonly #probe: OffsetProbe;
   readonly #procs: DemoProcess[];
   readonly #topics: string[];
   readonly #partitions: number;
@@ -68,7 +68,7 @@ export class Monitor {
   readonly #history = new Map<string, Array<[number, number]>>();
   last: Sample | undefined;
 
-  constructor(probe: BrokerProbe, procs: DemoProcess[], topics: string[], partitions: number) {
+  constructor(probe: OffsetProbe, procs: DemoProcess[], topics: string[], partitions: number) {
     this.#probe = probe;
     this.#procs = procs;
     this.#topics = topics;

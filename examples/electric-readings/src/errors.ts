@@ -8,6 +8,8 @@ export const demoErrorCodes = [
   'SEDA_DEMO_BROKER',
   /** A process of the pipeline did not start, or failed. */
   'SEDA_DEMO_PROCESS',
+  /** `seda demo` was run where this package is not installed (thrown by @seda/cli). */
+  'SEDA_DEMO_UNAVAILABLE',
 ] as const;
 
 /** A code from {@link demoErrorCodes}. */

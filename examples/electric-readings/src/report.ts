@@ -1,6 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Check } from './checks.js';
+import type { DemoProcess } from './demo-process.js';
+import type { Fault } from './chaos.js';
+import type { Kill } from './kill-random.js';
 import type { Sample } from './monitor.js';
+import { intervalMs, type DemoOptions } from './plan.js';
 import type { ReadBack } from './read-topics.js';
 import { formatBytes } from './view.js';
 
@@ -17,6 +22,47 @@ export interface DemoReport {
   largestPartition?: { topic: string; partition: number; bytes: number };
   checks: Check[];
   logs: string;
+}
+
+/** What the run left behind for the report: the options, the outcome, the last sample, the processes, what was killed and injected, the topics read back. */
+export interface RunOutcome {
+  options: DemoOptions;
+  started: number;
+  interrupted: boolean;
+  checks: Check[];
+  last: Sample | undefined;
+  procs: DemoProcess[];
+  kills: Kill[];
+  faults: Fault[];
+  topicsRead: Map<string, ReadBack[]> | undefined;
+}
+
+/** The report of a run (passed only when it ran to the end and every check passed). */
+export function demoReport(run: RunOutcome): DemoReport {
+  const o = run.options;
+  const source = run.procs.find((p) => p.spec.kind === 'source');
+  const produced = source?.finished?.produced as number | undefined;
+  return {
+    pass: !run.interrupted && run.checks.length > 0 && run.checks.every((c) => c.pass),
+    interrupted: run.interrupted,
+    durationMs: Date.now() - run.started,
+    readings: {
+      produced,
+      malformed: o.malformedEvery > 0 && typeof produced === 'number' ? Math.floor(produced / o.malformedEvery) : 0,
+      meters: o.meters,
+      eventHours: ((produced ?? 0) / o.meters) * (intervalMs / 3_600_000),
+      start: new Date(o.startMs).toISOString(),
+    },
+    stages: (run.last?.stages ?? []).map((s) => {
+      const proc = run.procs.find((p) => p.spec.name === s.name);
+      return { name: s.name, in: s.in, out: s.out, dlq: s.dlq, restarts: s.restarts, exitCode: proc?.exits.at(-1)?.code, stateBytes: s.stateBytes };
+    }),
+    kills: run.kills,
+    faults: run.faults,
+    largestPartition: run.topicsRead ? largestPartition(run.topicsRead) : undefined,
+    checks: run.checks,
+    logs: relative(process.cwd(), join(o.dir, 'logs')) || join(o.dir, 'logs'),
+  };
 }
 
 /** The biggest partition in bytes (keys, values, headers and ~12 bytes of record framing each), to show the retention margin. */

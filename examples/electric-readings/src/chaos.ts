@@ -1,5 +1,5 @@
 import { errorCodes, type ApiName, type EmbeddedBroker } from '@seda/kafka';
-import { random } from './kill-random.js';
+import { inRounds, random, type RoundsOptions } from './rounds.js';
 import { pause } from './wait.js';
 
 /** The kinds of fault `--chaos` injects, each at least once per round. */
@@ -42,34 +42,21 @@ export function healBroker(broker: EmbeddedBroker): void {
  * spike), then undoes it. The broker is healed however this ends (Ctrl-C:
  * rejects with Interrupted).
  */
-export async function injectChaos(options: {
-  broker: EmbeddedBroker;
-  topics: string[];
-  partitions: number;
-  everyMs: number;
-  seed: number;
-  signal: AbortSignal;
-  done: () => boolean;
-  started: number;
-  onFault: (fault: Fault) => void;
-}): Promise<void> {
+export async function injectChaos(
+  options: RoundsOptions & {
+    broker: EmbeddedBroker;
+    topics: string[];
+    partitions: number;
+    everyMs: number;
+    onFault: (fault: Fault) => void;
+  },
+): Promise<void> {
   const { broker } = options;
   const rand = random(options.seed + 1);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const holdMs = (): number => 1000 + Math.round(rand() * 2000);
-  let round: FaultKind[] = [];
   try {
-    while (!options.done()) {
-      await pause(options.everyMs * (0.5 + rand()), options.signal);
-      if (options.done()) return;
-      if (round.length === 0) {
-        round = [...faultKinds];
-        for (let i = round.length - 1; i > 0; i--) {
-          const j = Math.floor(rand() * (i + 1));
-          [round[i], round[j]] = [round[j], round[i]];
-        }
-      }
-      const kind = round.shift()!;
+    await inRounds(faultKinds, options.everyMs, rand, options, async (kind) => {
       const atMs = Date.now() - options.started;
       if (kind === 'broker-down') {
         const id = pick(broker.brokerIds);
@@ -102,7 +89,7 @@ export async function injectChaos(options: {
         options.onFault({ kind, detail: `next ${codes.length} ${api} requests fail (${codes.join(', ')})`, atMs });
         broker.pushRequestErrors(api, codes);
       }
-    }
+    });
   } finally {
     healBroker(broker);
   }
