@@ -14,6 +14,7 @@ import { readTopics, type ReadBack } from './read-topics.js';
 import { demoReport, printReport } from './report.js';
 import { groundTruth } from './truth.js';
 import { prepareRunDir } from './run-dir.js';
+import { changeAppliesAt, changeWrittenAt, tariffSchedule, TariffWriter } from './tariffs.js';
 import { createView, type DemoView } from './view.js';
 import { Interrupted, pause, until } from './wait.js';
 import { startDemoUi, type DemoUi } from './ui.js';
@@ -91,6 +92,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
   let checks: Check[] = [];
   let interrupted = false;
   let topicsRead: Map<string, ReadBack[]> | undefined;
+  let tariffWriter: TariffWriter | undefined;
   const allTopics = Object.values(topics);
   try {
     // The embedded broker runs in this process: it cannot outlive the demo.
@@ -154,6 +156,24 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
     }
     say(`stages running (${stages.map((p) => `${p.spec.name} pid ${p.consumerPids().join('+')}`).join(', ')}); starting the source`);
 
+    // The tariffs table billing joins: flat prices for some meters before any reading, a change mid-run
+    // written well ahead of the time it applies from (stamped with that time), so the broker holds it
+    // before any reading it applies to exists.
+    const schedule = tariffSchedule(o.meters);
+    tariffWriter = await TariffWriter.connect(broker.bootstrap);
+    await tariffWriter.write(schedule.initial, Date.now());
+    const sourceStart = Date.now();
+    const changeAt = sourceStart + Math.round(o.durationMs * changeAppliesAt);
+    say(`tariffs: ${schedule.initial.length} meters on a flat price; ${schedule.changes.length} changes to come from ${((changeAt - sourceStart) / 1000).toFixed(1)} s on`);
+    const tariffChange = (async () => {
+      await pause(Math.round(o.durationMs * changeWrittenAt), signal);
+      const ackedAt = await tariffWriter!.write(schedule.changes, changeAt);
+      say(`tariffs: ${schedule.changes.length} changes written, applying from ${new Date(changeAt).toISOString()} (${((changeAt - ackedAt) / 1000).toFixed(1)} s ahead)`);
+      return ackedAt;
+    })();
+    // Observed once the source is done; a failure is not left unhandled meanwhile.
+    tariffChange.catch(() => {});
+
     phase = 'producing';
     const source = group.start(specs.find((s) => s.kind === 'source')!);
     const sourceExited = new Promise<void>((resolve) => source.child!.once('exit', () => resolve()));
@@ -191,6 +211,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
     if (!sourceDone) throw new SedaError('SEDA_DEMO_PROCESS', `the source did not finish within ${sourceBound / 1000} s`);
     await killer;
     await chaos;
+    const changeAckedAt = await tariffChange;
     const srcExit = source.exits.at(-1);
     say(
       source.finished
@@ -223,7 +244,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
     const last = await sampler.sampleNow();
     view.update(last, phase, kills.length);
     topicsRead = await readTopics(broker.bootstrap, allTopics);
-    const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs);
+    const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs, topicsRead.get(topics.tariffs));
     const restarted = everyKillRestarted(kills, group.procs);
     checks = runChecks(truth, topicsRead, {
       sourceExit: srcExit?.code,
@@ -242,6 +263,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
       kills: o.killRandom
         ? { count: kills.length, restarted, detail: `${kills.length} SIGKILLs (${kills.map((k) => k.name).join(', ') || 'none'})${restarted ? ', each process restarted' : ', NOT every killed process came back'}` }
         : undefined,
+      tariffs: { initial: schedule.initial.length, changes: schedule.changes.length, changeAt, changeAckedAt },
       chaos: o.chaos ? { count: faults.length, detail: `${faults.length} faults while the source ran (${faultSummary(faults) || 'none'}), every one undone` } : undefined,
     });
   } catch (err) {
@@ -259,6 +281,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
   } finally {
     sampler?.stop();
     view?.stop();
+    await tariffWriter?.close().catch(() => {});
     await probe?.close().catch(() => {});
     await control?.close().catch(() => {});
     if (ui === undefined || interrupted) {
