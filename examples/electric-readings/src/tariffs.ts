@@ -16,8 +16,8 @@ export interface TariffWrite {
 }
 
 /**
- * What the demo writes, from the meter count alone: `initial` before the
- * source starts (every 5th meter on a flat price), `changes` mid-run (every
+ * What the demo writes, from the meter count alone: `initial` (every 5th
+ * meter on a flat price), `changes` applying mid-run (every
  * 10th meter from meter1 to a new price, from meter6 dropped back to the
  * time-of-day tariff, from meter3 on a flat price it did not have).
  */
@@ -34,15 +34,13 @@ export function tariffSchedule(meters: number): { initial: TariffWrite[]; change
   return { initial, changes };
 }
 
-/** When the mid-run change is written and from when it applies, as fractions of the source's duration. */
-export const changeWrittenAt = 0.25;
+/** From when the changes apply, as a fraction of the source's duration after it starts. */
 export const changeAppliesAt = 0.6;
 
 /**
- * Writes tariff records with one producer for the whole run. A change is
- * stamped with the time it applies from, ahead of when it is written (the
- * rule of docs/tables.md: a table change must be on the topic before the
- * readings it applies to are).
+ * Writes tariff records with one producer. A change is stamped with the time
+ * it applies from, ahead of when it is written (the rule of docs/tables.md: a
+ * table change must be on the topic before the readings it applies to are).
  */
 export class TariffWriter {
   readonly #sink: KafkaSink;
