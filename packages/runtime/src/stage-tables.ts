@@ -89,12 +89,23 @@ export async function openStageTables(stage: Stage, o: StageTablesOptions): Prom
     const since = Date.now();
     for (const lane of lanes.get(partition) ?? []) {
       while (!lane.queue.decides(t)) {
-        const { low, high } = await consumer.watermarks(lane.topic, partition);
+        // A failed query (a leader moving, a broker down) does not tell the table is caught up: it is
+        // asked again after the next fetch round, within the idle bound like a consumer behind.
+        let marks: { low: number; high: number } | undefined;
+        let failure: unknown;
+        try {
+          marks = await consumer.watermarks(lane.topic, partition);
+        } catch (err) {
+          failure = err;
+        }
         // Caught up: nothing left to fetch (below `low` the log was deleted or compacted away).
-        if (Math.max(lane.queue.fetchedTo, low) >= high) break;
+        if (marks !== undefined && Math.max(lane.queue.fetchedTo, marks.low) >= marks.high) break;
         // Idle: no record fetched for idleMs, counted from this wait's start (a table quiet for hours is not idle).
         if (Date.now() - Math.max(since, lane.progressAt) > idleMs) {
-          log.warn({ table: lane.name, partition, fetchedTo: lane.queue.fetchedTo, high, idleMs }, 'table consumer behind and idle; processing on with what was fetched (the join order may differ on a replay)');
+          log.warn(
+            { table: lane.name, partition, fetchedTo: lane.queue.fetchedTo, high: marks?.high, idleMs, err: failure },
+            'table consumer behind and idle; processing on with what was fetched (the join order may differ on a replay)',
+          );
           break;
         }
         await consumer.nextFetch();
