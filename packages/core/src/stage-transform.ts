@@ -47,6 +47,8 @@ function headerMap(list: MessageHeaders | undefined): { readonly [key: string]: 
 
 /** An emission's headers as node-rdkafka's list, with seda's lineage last (a stage cannot set its own). */
 function headerList(map: { [key: string]: HeaderValue } | undefined, lineage: string | undefined): MessageHeaders | undefined {
+  // The common case (no headers of its own): one literal, not a list grown from a computed key.
+  if (map === undefined && lineage !== undefined) return [{ 'seda.lineage': lineage } satisfies { [lineageHeader]: string }];
   const list: MessageHeaders = [];
   if (map !== undefined) for (const k in map) if (k !== lineageHeader) list.push({ [k]: map[k] });
   if (lineage !== undefined) list.push({ [lineageHeader]: lineage });
