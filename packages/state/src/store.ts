@@ -60,7 +60,8 @@ export interface StateStoreOptions {
   /**
    * Committed values kept in memory (encoded; about this many recently
    * written or read ones): reading a key this store wrote recently skips
-   * LevelDB, whose every get is a round trip to a worker thread. Default
+   * LevelDB (a miss is read with LevelDB's synchronous get, ~2 us for a key
+   * it holds and 0.5 us for one it does not, on this thread). Default
    * 100000; 0: none.
    */
   cacheEntries?: number;
