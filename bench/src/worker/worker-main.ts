@@ -2,23 +2,18 @@
 // progress to the bench over IPC (see protocol.ts).
 import { nowMicros } from '../payload.js';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerSample } from './protocol.js';
-import { confluentPassthrough } from './systems/confluent-passthrough.js';
-import { kafkajsPassthrough } from './systems/kafkajs-passthrough.js';
-import { platformaticPassthrough } from './systems/platformatic-passthrough.js';
-import { rawPassthrough } from './systems/raw-passthrough.js';
-import { rawProduce } from './systems/raw-produce.js';
-import { sedaProduce } from './systems/seda-produce.js';
-import { sedaStage } from './systems/seda-stage.js';
 import type { SystemFactory, WorkerSystem } from './systems/system.js';
 
-const factories: { [kind in WorkerConfig['system']]: SystemFactory } = {
-  'seda-stage': sedaStage,
-  'raw-passthrough': rawPassthrough,
-  'kafkajs-passthrough': kafkajsPassthrough,
-  'confluent-passthrough': confluentPassthrough,
-  'platformatic-passthrough': platformaticPassthrough,
-  'seda-produce': sedaProduce,
-  'raw-produce': rawProduce,
+// Loaded on demand: a worker holds only its own system's client, so the memory (peak RSS) and
+// the start-up it reports are that system's, not KafkaJS's and the peers' too.
+const factories: { [kind in WorkerConfig['system']]: () => Promise<SystemFactory> } = {
+  'seda-stage': async () => (await import('./systems/seda-stage.js')).sedaStage,
+  'raw-passthrough': async () => (await import('./systems/raw-passthrough.js')).rawPassthrough,
+  'kafkajs-passthrough': async () => (await import('./systems/kafkajs-passthrough.js')).kafkajsPassthrough,
+  'confluent-passthrough': async () => (await import('./systems/confluent-passthrough.js')).confluentPassthrough,
+  'platformatic-passthrough': async () => (await import('./systems/platformatic-passthrough.js')).platformaticPassthrough,
+  'seda-produce': async () => (await import('./systems/seda-produce.js')).sedaProduce,
+  'raw-produce': async () => (await import('./systems/raw-produce.js')).rawProduce,
 };
 
 const send = (msg: FromWorker): void => {
@@ -43,8 +38,9 @@ process.on('message', (msg: ToWorker) => {
   void (async () => {
     try {
       if (msg.type === 'start') {
-        const factory = factories[msg.config.system];
-        if (factory === undefined) throw new Error(`unknown system "${msg.config.system}"`);
+        const load = factories[msg.config.system];
+        if (load === undefined) throw new Error(`unknown system "${msg.config.system}"`);
+        const factory = await load();
         system = factory(msg.config, { onAssigned: (partitions) => send({ type: 'assigned', partitions }), onFatal: fatal });
         await system.start();
         sampler = setInterval(() => send({ type: 'sample', ...sample() }), msg.config.sampleMs ?? 100);

@@ -17,6 +17,8 @@ export function headerMap(list: MessageHeaders | undefined): { readonly [key: st
  * `seda.lineage` itself (downstream would trust it to skip records).
  */
 export function headerList(map: { [key: string]: HeaderValue } | undefined, lineage?: string): MessageHeaders | undefined {
+  // The common case (no headers of its own): one literal, not a list grown from a computed key.
+  if (map === undefined && lineage !== undefined) return [{ 'seda.lineage': lineage } satisfies { [lineageHeader]: string }];
   const list: MessageHeaders = [];
   if (map !== undefined) for (const k in map) if (k !== lineageHeader) list.push({ [k]: map[k] });
   if (lineage !== undefined) list.push({ [lineageHeader]: lineage });

@@ -127,6 +127,12 @@ export function stateProviderContract(options: {
       assert.deepEqual((await collect(b3.range({ gte: 'm1/02', lt: 'm2' }))).map(([k]) => k), ['m1/02', 'm1/03']);
       assert.deepEqual((await collect(b3.range({ gt: 'm1/02', lte: 'm2/01' }))).map(([k]) => k), ['m1/03', 'm2/01']);
       assert.deepEqual((await collect(b3.range({ limit: 2 }))).map(([k]) => k), ['m1/00', 'm1/02']);
+      // A limit stops the merge of committed and pending keys in order: deleted and overwritten keys never count.
+      assert.deepEqual(await collect(b3.range({ gt: 'm1/00', limit: 1 })), [['m1/02', 'm1/02']]);
+      assert.deepEqual((await collect(b3.range({ gt: 'm1/02', limit: 2 }))).map(([k]) => k), ['m1/03', 'm2/01']);
+      b3.put('m1/02', 'new');
+      assert.deepEqual(await collect(b3.range({ prefix: 'm1/', limit: 2 })), [['m1/00', 'm1/00'], ['m1/02', 'new']]);
+      assert.deepEqual((await collect(b3.range({ gte: 'y', limit: 1 }))).map(([k]) => k), []);
       assert.deepEqual((await collect(b3.range({ reverse: true, limit: 2 }))).map(([k]) => k), ['x', 'm2/01']);
     }));
 

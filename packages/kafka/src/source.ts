@@ -361,18 +361,27 @@ export class KafkaSource extends Readable {
       if (!this.#assigned.has(tpKey(first.topic, first.partition))) return true;
       return this.push(this.#batch(first.topic, first.partition, messages));
     }
-    const groups = new Map<string, RawRecord[]>();
+    // Grouped by partition number while every record is of one topic (a stage reads one): no
+    // per-record key string; by topic and partition otherwise.
+    const byPartition = new Map<number, RawRecord[]>();
+    const byTopic = new Map<string, RawRecord[]>();
     for (const m of messages) {
-      const k = tpKey(m.topic, m.partition);
-      let list = groups.get(k);
-      if (list === undefined) groups.set(k, (list = []));
+      let list: RawRecord[] | undefined;
+      if (m.topic === first.topic) {
+        list = byPartition.get(m.partition);
+        if (list === undefined) byPartition.set(m.partition, (list = []));
+      } else {
+        const k = tpKey(m.topic, m.partition);
+        list = byTopic.get(k);
+        if (list === undefined) byTopic.set(k, (list = []));
+      }
       list.push(m);
     }
     let more = true;
-    for (const [k, records] of groups) {
-      if (!this.#assigned.has(k)) continue; // revoked meanwhile: its new owner reads them
-      first = records[0];
-      more = this.push(this.#batch(first.topic, first.partition, records)) && more;
+    for (const records of [...byPartition.values(), ...byTopic.values()]) {
+      const head = records[0];
+      if (!this.#assigned.has(tpKey(head.topic, head.partition))) continue; // revoked meanwhile: its new owner reads them
+      more = this.push(this.#batch(head.topic, head.partition, records)) && more;
     }
     return more;
   }

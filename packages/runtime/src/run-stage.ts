@@ -255,11 +255,14 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
   const src = source;
   src.on('data', (batch: InputBatch) => {
     policy.track(batch);
-    if (!transform.write(batch)) src.pause();
+    // Paused while the stage is full, or while too many delivered batches wait for their state write.
+    if (!transform.write(batch) || (state !== undefined && !state.writes.hasRoom())) src.pause();
   });
-  transform.on('drain', () => {
-    if (!shutdown!.isStopping) src.resume();
-  });
+  const resume = (): void => {
+    if (!shutdown!.isStopping && !transform.writableNeedDrain && (state === undefined || state.writes.hasRoom())) src.resume();
+  };
+  transform.on('drain', resume);
+  state?.writes.onRoom(resume);
   src.pause();
   transform.pipe(sink);
   for (const s of [src, transform, sink]) s.on('error', (err: unknown) => failure.fail(err));

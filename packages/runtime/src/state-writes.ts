@@ -21,6 +21,18 @@ export interface StateWritesOptions {
 export class StateWrites {
   readonly #o: StateWritesOptions;
   readonly #chains = new Map<string, Promise<void>>();
+  /** Batches delivered and not written yet. */
+  #queued = 0;
+  /** Called when a write finished and the queue is at or below half of `limit`. */
+  #onRoom: (() => void) | undefined;
+
+  /**
+   * How many delivered batches may wait for their write before the input
+   * pauses (see {@link hasRoom}): a stage whose reads are cheap processes
+   * faster than the changelog and LevelDB take its batches, and every batch
+   * waiting keeps its change set in memory and on every state read's path.
+   */
+  static readonly limit = 32;
 
   constructor(options: StateWritesOptions) {
     this.#o = options;
@@ -31,6 +43,7 @@ export class StateWrites {
     const { state, events, failure } = this.#o;
     const key = tpKey(batch.topic, batch.partition);
     let startedAt = 0;
+    this.#queued++;
     const chain = (this.#chains.get(key) ?? Promise.resolve())
       .then(() => {
         startedAt = performance.now();
@@ -42,8 +55,22 @@ export class StateWrites {
           this.#o.onWritten(batch);
         },
         (err: unknown) => failure.fail(err),
-      );
+      )
+      .finally(() => {
+        this.#queued--;
+        if (this.#queued * 2 <= StateWrites.limit) this.#onRoom?.();
+      });
     this.#chains.set(key, chain);
+  }
+
+  /** Whether fewer than {@link StateWrites.limit} delivered batches wait for their write. */
+  hasRoom(): boolean {
+    return this.#queued < StateWrites.limit;
+  }
+
+  /** Sets what runs when the queue of writes has room again (at half the limit). */
+  onRoom(callback: () => void): void {
+    this.#onRoom = callback;
   }
 
   /** Resolves once every write started so far is done. */

@@ -71,6 +71,35 @@ describe('rebalance and state writes (state mode)', () => {
     expect(await p.handlers.onAssign!([tp])).to.deep.equal([{ ...tp, offset: 9 }]);
   });
 
+  it('has no room once StateWrites.limit delivered batches wait for their write, and says when it has again', async () => {
+    const p = parts();
+    await p.handlers.onAssign!([{ topic: 'in', partition: 0 }]);
+    // Hold every commit until released, as a slow changelog would.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const commit = p.provider.commit.bind(p.provider);
+    p.provider.commit = async (...args: Parameters<typeof commit>) => {
+      await held;
+      return commit(...args);
+    };
+    let rooms = 0;
+    p.writes.onRoom(() => rooms++);
+    for (let i = 1; i <= StateWrites.limit; i++) {
+      expect(p.writes.hasRoom(), `before write ${i}`).to.equal(true);
+      const b: InputBatch = { topic: 'in', partition: 0, records: [], nextOffset: i };
+      p.policy.track(b);
+      p.writes.write({ topic: 'in', partition: 0, nextOffset: i, inputCount: 1, messages: [], deadLetters: 0, ticket: b.ticket });
+    }
+    expect(p.writes.hasRoom()).to.equal(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rooms).to.equal(0);
+    release();
+    await p.writes.all();
+    expect(p.writes.hasRoom()).to.equal(true);
+    expect(rooms).to.be.greaterThan(0);
+    expect(await p.provider.storedOffset('in', 0)).to.equal(StateWrites.limit);
+  });
+
   it('fails the stage when in-flight records of a revoked partition do not finish in time', async () => {
     const p = parts(50);
     const tp = { topic: 'in', partition: 0 };

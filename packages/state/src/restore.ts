@@ -1,7 +1,7 @@
 import type { ClassicLevel } from 'classic-level';
 import { SedaError, type Logger } from '@seda/core';
 import { ChangelogReplayer, markerRecord, type ChangelogIO, type ChangelogRecord } from './changelog.js';
-import { CHANGELOG_KEY, EPOCH_KEY, OFFSET_KEY, OWN_KEY, readNumber, STATE_END, STATE_PREFIX, type DbOp } from './partition-db.js';
+import { CHANGELOG_KEY, EPOCH_KEY, OFFSET_KEY, OWN_KEY, readNumber, STATE_END, STATE_PREFIX, type DbOp, writeBatch } from './partition-db.js';
 
 /** Progress of a partition's restore from its changelog. */
 export interface RestoreProgress {
@@ -125,7 +125,7 @@ export async function syncWithChangelog(o: SyncOptions): Promise<RestoreResult> 
     ops.push({ type: 'put', key: OFFSET_KEY, value: Buffer.from(String(nextOffset)) });
     ops.push({ type: 'put', key: CHANGELOG_KEY, value: Buffer.from(String(at)) });
     ops.push({ type: 'put', key: EPOCH_KEY, value: Buffer.from(String(replayer.maxSeq)) });
-    await db.batch(ops, { sync: o.sync });
+    await writeBatch(db, ops, { sync: o.sync });
     ops = [];
   };
   let pendingGroup: { nextOffset: number; position: number } | undefined;
