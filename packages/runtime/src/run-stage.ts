@@ -175,6 +175,7 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
     topics,
     counters,
     state: r.opened,
+    tables: r.tables?.stats,
     get counts(): CommitCounts {
       return policy.counts;
     },

@@ -1,4 +1,4 @@
-import { resolveOptions, SedaError, type DeliveryMode, type Stage } from '@seda/core';
+import { globalTableNames, globalTablesText, resolveOptions, SedaError, type DeliveryMode, type Stage } from '@seda/core';
 
 /** A stage instance resolved from its definition and the run's options, checked once. */
 export interface StageInstance {
@@ -32,6 +32,13 @@ export interface InstanceOptions {
 export function checkMode(stage: Stage, mode: DeliveryMode): void {
   if (stage.hasState && mode !== 'state' && mode !== 'exactly-once') {
     throw new SedaError('SEDA_RUNTIME_MODE', `stage "${stage.name}" keeps state, so it runs in mode "state" or "exactly-once", not "${mode}"`);
+  }
+  const globals = globalTableNames(stage.tables ?? {});
+  if (mode === 'exactly-once' && globals.length > 0) {
+    throw new SedaError(
+      'SEDA_RUNTIME_MODE',
+      `stage "${stage.name}" reads ${globalTablesText(globals)}, which is not ordered with the stream, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state", or make the table co-partitioned (drop "global: true")`,
+    );
   }
   if (mode === 'exactly-once' && !stage.deterministic) {
     throw new SedaError(

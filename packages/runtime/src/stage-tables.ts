@@ -4,6 +4,7 @@ import type { KafkaProperties, TopicPartition, TopicPartitionOffset } from '@sed
 import { checkCoPartitioned } from './table-partitions.js';
 import { TableConsumer } from './table-consumer.js';
 import { globalTables } from './global-tables.js';
+import { waitForTables, type TableLane, type TableWaitStats } from './table-wait.js';
 
 /** Options of {@link openStageTables}. */
 export interface StageTablesOptions {
@@ -29,16 +30,13 @@ export interface StageTables {
   assign(partitions: TopicPartition[], state: StateProvider): Promise<void>;
   /** Stops fetching the revoked partitions' tables. */
   revoke(partitions: TopicPartition[]): void;
+  /** Counts of the batches' waits for the tables (see {@link waitForTables}). */
+  readonly stats: Readonly<TableWaitStats>;
   close(): Promise<void>;
 }
 
-interface Lane {
-  readonly name: string;
-  readonly topic: string;
+interface Lane extends TableLane {
   readonly info: TableInfo;
-  readonly queue: TableQueue;
-  /** When the queue last got a record (or was started), for the idle bound. */
-  progressAt: number;
 }
 
 /**
@@ -84,23 +82,8 @@ export async function openStageTables(stage: Stage, o: StageTablesOptions): Prom
     throw err;
   }
 
-  /** Waits until each of the partition's tables decides `t` or is caught up, each bounded by the idle time. */
-  const wait = async (partition: number, t: number): Promise<void> => {
-    const since = Date.now();
-    for (const lane of lanes.get(partition) ?? []) {
-      while (!lane.queue.decides(t)) {
-        const { low, high } = await consumer.watermarks(lane.topic, partition);
-        // Caught up: nothing left to fetch (below `low` the log was deleted or compacted away).
-        if (Math.max(lane.queue.fetchedTo, low) >= high) break;
-        // Idle: no record fetched for idleMs, counted from this wait's start (a table quiet for hours is not idle).
-        if (Date.now() - Math.max(since, lane.progressAt) > idleMs) {
-          log.warn({ table: lane.name, partition, fetchedTo: lane.queue.fetchedTo, high, idleMs }, 'table consumer behind and idle; processing on with what was fetched (the join order may differ on a replay)');
-          break;
-        }
-        await consumer.nextFetch();
-      }
-    }
-  };
+  const stats: TableWaitStats = { idleTimeouts: 0 };
+  const wait = (partition: number, t: number): Promise<void> => waitForTables(lanes.get(partition) ?? [], partition, t, { fetcher: consumer, idleMs, log, stats });
 
   return {
     source: {
@@ -135,6 +118,7 @@ export async function openStageTables(stage: Stage, o: StageTablesOptions): Prom
       for (const p of partitions) lanes.delete(p.partition);
       consumer.assign(assignment());
     },
+    stats,
     close: () => consumer.close(),
   };
 }
