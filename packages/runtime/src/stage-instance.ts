@@ -8,6 +8,8 @@ export interface StageInstance {
   stateful: boolean;
   /** The topics it reads and writes, overrides applied. */
   topics: { input: string; outputs: { [output: string]: string }; dlq: string };
+  /** Each declared table's topic, overrides applied (empty without tables). */
+  tableTopics: { [table: string]: string };
   /** The stage's declared options, resolved. */
   options: { readonly [name: string]: unknown };
 }
@@ -18,6 +20,8 @@ export interface InstanceOptions {
   mode?: DeliveryMode;
   input?: string;
   outputs?: { [name: string]: string };
+  /** Table topic overrides by table name. */
+  tables?: { [name: string]: string };
   dlqTopic?: string;
   options?: { readonly [name: string]: unknown };
 }
@@ -73,8 +77,18 @@ export function resolveInstance(stage: Stage, options: InstanceOptions): StageIn
       );
     }
   }
+  const declared = stage.tables ?? {};
+  for (const name of Object.keys(options.tables ?? {})) {
+    if (!(name in declared)) {
+      throw new SedaError(
+        'SEDA_RUNTIME_OPTIONS',
+        `stage "${stage.name}" has no table "${name}" (--table ${name}=...); its tables are: ${Object.keys(declared).join(', ') || '(none)'}`,
+      );
+    }
+  }
+  const tableTopics = Object.fromEntries(Object.entries(declared).map(([name, t]) => [name, options.tables?.[name] ?? t.topic]));
   const stageOptions = resolveOptions(stage.options, options.options, stage.name);
   const outputs = Object.fromEntries(Object.entries(stage.outputs).map(([name, o]) => [name, options.outputs?.[name] ?? o.topic]));
   const dlq = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
-  return { mode, group, stateful, topics: { input, outputs, dlq }, options: stageOptions };
+  return { mode, group, stateful, topics: { input, outputs, dlq }, tableTopics, options: stageOptions };
 }

@@ -21,6 +21,8 @@ export interface StageTablesOptions {
    * batch (then the batch goes on with what was fetched). Default 2000 ms.
    */
   idleMs?: number;
+  /** Each table's topic, overrides applied; the declared topics by default. */
+  topics?: { [table: string]: string };
 }
 
 /** A stage instance's tables: the {@link TableSource} its transform reads, fed by one assigned consumer. */
@@ -46,9 +48,9 @@ interface Lane extends TableLane {
  * Undefined when the stage declares no tables.
  */
 export async function openStageTables(stage: Stage, o: StageTablesOptions): Promise<StageTables | undefined> {
-  const tables = Object.entries(stage.tables ?? {});
+  const tables = Object.entries(stage.tables ?? {}).map(([name, t]): [string, TableInfo] => [name, { ...t, topic: o.topics?.[name] ?? t.topic }]);
   if (tables.length === 0) return undefined;
-  checkCoPartitioned(stage, o.input, o.partitions);
+  checkCoPartitioned(stage.name, tables, o.input, o.partitions);
   const idleMs = o.idleMs ?? 2000;
   const log = o.log.child({ component: 'tables' });
   const copart = tables.filter(([, t]) => !t.global);
