@@ -44,12 +44,6 @@ export interface InputBatch {
   records: RawRecord[];
   /** The offset after the last record: what a commit of this batch stores. */
   nextOffset: number;
-  /**
-   * When the consumer handed the records over (`performance.now()`), if
-   * known: every record was written to Kafka before it. Lets a table
-   * skip asking the broker (see docs/tables.md).
-   */
-  fetchedAt?: number;
   /** The runtime's handle for committing this batch; opaque to stages, carried to the {@link OutputBatch}. */
   ticket?: unknown;
 }

@@ -268,7 +268,7 @@ export class StageTransform extends Transform implements ContextHost {
       return pending === undefined ? this.#finish(lane, out) : pending.then(() => this.#finish(lane, out));
     };
     // Tables: wait (bounded) until it is known which table records come before this batch's records.
-    const tablesReady = this.#tables?.ready(batch.topic, batch.partition, maxTimestamp(batch.records), batch.fetchedAt);
+    const tablesReady = this.#tables?.ready(batch.topic, batch.partition, maxTimestamp(batch.records));
     return tablesReady === undefined ? run() : tablesReady.then(run);
   }
 

@@ -53,10 +53,9 @@ export interface TableSource {
   /**
    * Resolves once it is known which table records of the partition come
    * before a stream record stamped `maxTimestamp` (fetched, or none there);
-   * `undefined` when that is known already. `fetchedAt`: when the stream
-   * records were handed over by their consumer (`performance.now()`), if known.
+   * `undefined` when that is known already.
    */
-  ready(topic: string, partition: number, maxTimestamp: number, fetchedAt?: number): Promise<void> | undefined;
+  ready(topic: string, partition: number, maxTimestamp: number): Promise<void> | undefined;
   /** Writes into `state` the table records to apply before a stream record stamped `timestamp`. */
   advance(topic: string, partition: number, timestamp: number, state: StateStore): void;
   /** A global table's value for `key`. */

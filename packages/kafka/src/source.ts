@@ -390,7 +390,7 @@ export class KafkaSource extends Readable {
 
   #batch(topic: string, partition: number, records: RawRecord[]): InputBatch {
     this.#consumed += records.length;
-    return { topic, partition, records, nextOffset: records[records.length - 1].offset + 1, fetchedAt: performance.now() };
+    return { topic, partition, records, nextOffset: records[records.length - 1].offset + 1 };
   }
 
   /** Releases the assignment (running `onRevoke`), leaves the group and disconnects; bounded. */

@@ -4,7 +4,7 @@ import type { KafkaProperties, TopicPartition, TopicPartitionOffset } from '@sed
 import { checkCoPartitioned } from './table-partitions.js';
 import { TableConsumer } from './table-consumer.js';
 import { globalTables } from './global-tables.js';
-import { caughtUpBefore, waitForTables, type TableLane, type TableWaitStats } from './table-wait.js';
+import { waitForTables, type TableLane, type TableWaitStats } from './table-wait.js';
 
 /** Options of {@link openStageTables}. */
 export interface StageTablesOptions {
@@ -85,14 +85,14 @@ export async function openStageTables(stage: Stage, o: StageTablesOptions): Prom
   }
 
   const stats: TableWaitStats = { idleTimeouts: 0 };
-  const wait = (partition: number, t: number, fetchedAt: number | undefined): Promise<void> => waitForTables(lanes.get(partition) ?? [], partition, t, { fetcher: consumer, idleMs, log, stats, fetchedAt });
+  const wait = (partition: number, t: number): Promise<void> => waitForTables(lanes.get(partition) ?? [], partition, t, { fetcher: consumer, idleMs, log, stats });
 
   return {
     source: {
-      ready(topic, partition, maxTimestamp, fetchedAt) {
+      ready(topic, partition, maxTimestamp) {
         const ls = lanes.get(partition);
-        if (ls === undefined || ls.every((l) => l.queue.decides(maxTimestamp) || caughtUpBefore(l, fetchedAt))) return undefined;
-        return wait(partition, maxTimestamp, fetchedAt);
+        if (ls === undefined || ls.every((l) => l.queue.decides(maxTimestamp))) return undefined;
+        return wait(partition, maxTimestamp);
       },
       advance(topic, partition, timestamp, state: StateStore) {
         const ls = lanes.get(partition);

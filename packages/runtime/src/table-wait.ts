@@ -15,23 +15,6 @@ export interface TableLane {
   readonly queue: TableQueue;
   /** When the queue last got a record (or was started), for the idle bound. */
   progressAt: number;
-  /**
-   * The last proof of being caught up: at `at` (`performance.now()`, taken
-   * before the watermark query was sent) the broker's high watermark was
-   * `high`, and the queue had fetched up to it.
-   */
-  caughtUp?: { at: number; high: number };
-}
-
-/**
- * True when the lane is known to hold every table record written before
- * stream records handed over at `fetchedAt`: it was caught up at a moment
- * after that (so any such record was below the high watermark then), and
- * has fetched at least as far since. No broker round trip.
- */
-export function caughtUpBefore(lane: TableLane, fetchedAt: number | undefined): boolean {
-  const c = lane.caughtUp;
-  return fetchedAt !== undefined && c !== undefined && fetchedAt <= c.at && lane.queue.fetchedTo >= c.high;
 }
 
 /** Counts of the waits, read by the metrics. */
@@ -43,27 +26,17 @@ export interface TableWaitStats {
 /**
  * Waits until each lane of the partition decides the stream timestamp `t`
  * (a fetched record is newer) or is caught up (nothing left below the high
- * watermark asked of the broker now, or {@link caughtUpBefore} the stream
- * records were handed over at `fetchedAt`). A lane that fetched nothing for `idleMs` (counted from this
+ * watermark). A lane that fetched nothing for `idleMs` (counted from this
  * wait's start) is given up on: logged, counted in `stats.idleTimeouts`,
  * and the batch goes on with what was fetched.
  */
-export async function waitForTables(
-  lanes: readonly TableLane[],
-  partition: number,
-  t: number,
-  o: { fetcher: TableFetcher; idleMs: number; log: Logger; stats: TableWaitStats; fetchedAt?: number },
-): Promise<void> {
+export async function waitForTables(lanes: readonly TableLane[], partition: number, t: number, o: { fetcher: TableFetcher; idleMs: number; log: Logger; stats: TableWaitStats }): Promise<void> {
   const since = Date.now();
   for (const lane of lanes) {
-    while (!lane.queue.decides(t) && !caughtUpBefore(lane, o.fetchedAt)) {
-      const asked = performance.now();
+    while (!lane.queue.decides(t)) {
       const { low, high } = await o.fetcher.watermarks(lane.topic, partition);
       // Caught up: nothing left to fetch (below `low` the log was deleted or compacted away).
-      if (Math.max(lane.queue.fetchedTo, low) >= high) {
-        lane.caughtUp = { at: asked, high: Math.min(high, lane.queue.fetchedTo) };
-        break;
-      }
+      if (Math.max(lane.queue.fetchedTo, low) >= high) break;
       // Idle: no record fetched for idleMs, counted from this wait's start (a table quiet for hours is not idle).
       if (Date.now() - Math.max(since, lane.progressAt) > o.idleMs) {
         o.stats.idleTimeouts++;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { silentLogger, TableQueue, type Logger, type TableRecord } from '@seda/core';
-import { caughtUpBefore, waitForTables, type TableFetcher, type TableLane } from '../src/table-wait.js';
+import { waitForTables, type TableFetcher, type TableLane } from '../src/table-wait.js';
 
 const rec = (offset: number, timestamp: number): TableRecord => ({ offset, timestamp, key: 'k', value: offset });
 
@@ -66,31 +66,6 @@ describe('waitForTables (the idle bound)', function () {
     const stats = { idleTimeouts: 0 };
     await waitForTables([lane], 0, 100, { fetcher, idleMs: 100, log: silentLogger, stats });
     expect(fetcher.rounds).to.equal(0);
-    expect(stats.idleTimeouts).to.equal(0);
-  });
-
-  it('a caught-up proof spares later batches the broker round trip only for records handed over before it, and only while nothing new was missed', async () => {
-    const lane: TableLane = { name: 'tariffs', topic: 't', queue: new TableQueue(0), progressAt: Date.now() };
-    lane.queue.push(rec(0, 10));
-    let high = 1;
-    let asked = 0;
-    const fetcher: TableFetcher = { watermarks: async () => (asked++, { low: 0, high }), nextFetch: async () => new Promise((r) => setTimeout(r, 1)) };
-    const stats = { idleTimeouts: 0 };
-    const before = performance.now();
-    await waitForTables([lane], 0, 100, { fetcher, idleMs: 1000, log: silentLogger, stats, fetchedAt: before });
-    expect(asked, 'no proof yet: asked the broker').to.equal(1);
-    expect(caughtUpBefore(lane, before), 'records handed over before the proof').to.equal(true);
-    await waitForTables([lane], 0, 100, { fetcher, idleMs: 1000, log: silentLogger, stats, fetchedAt: before });
-    expect(asked, 'the proof covers them').to.equal(1);
-    const after = performance.now() + 1;
-    expect(caughtUpBefore(lane, after), 'records handed over after the proof may follow table records written since').to.equal(false);
-    expect(caughtUpBefore(lane, undefined), 'no hand-over time: no skipping').to.equal(false);
-    // A table record written since: the broker says so, and the wait goes on until it is fetched.
-    high = 2;
-    setTimeout(() => lane.queue.push(rec(1, 20)), 20);
-    await waitForTables([lane], 0, 100, { fetcher, idleMs: 5000, log: silentLogger, stats, fetchedAt: after });
-    expect(asked, 'asked again').to.be.greaterThan(1);
-    expect(lane.queue.take(100).map((r) => r.offset)).to.deep.equal([0, 1]);
     expect(stats.idleTimeouts).to.equal(0);
   });
 });
