@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
-import { groupLag, startBroker, type EmbeddedBroker } from '@seda/kafka';
+import { connectClient, disconnectClient, type EmbeddedBroker, groupLag, startBroker } from '@seda/kafka';
 import { createTestTopic, testBroker } from './support/broker.js';
 import { runSeda, startSeda, waitFor } from './support/process.js';
 import { produceRaw, readAll } from './support/topic-io.js';
@@ -21,13 +21,13 @@ async function drained(brokers: string, group: string, topic: string, records: n
 /** Commits `offset` for `group` on a partition without joining it (as a tool or an old deployment would). */
 async function commitOffset(brokers: string, group: string, topic: string, partition: number, offset: number): Promise<void> {
   const c = new Kafka.KafkaConsumer({ 'bootstrap.servers': brokers, 'group.id': group, 'enable.auto.commit': false }, {});
-  await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await connectClient(c, 10_000);
   try {
     c.assign([{ topic, partition, offset: 0 }]);
     c.commitSync({ topic, partition, offset });
     await waitFor(async () => (await groupLag(brokers, group, [topic]).catch(() => [])).some((l) => l.committed === offset), 15_000, 'the commit to land');
   } finally {
-    await new Promise<void>((resolve) => c.disconnect(() => resolve()));
+    await disconnectClient(c, { timeoutMs: 10_000 });
   }
 }
 

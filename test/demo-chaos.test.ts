@@ -24,6 +24,7 @@ describe('seda demo --chaos (broker faults injected while the source runs)', fun
     const failed = report.checks.filter((c) => !c.pass).map((c) => `${c.name}: ${c.detail}`);
     expect(failed, p.stdout().slice(-4000)).to.deep.equal([]);
     expect(code).to.equal(0);
+    expect(report.checks.find((c) => c.name.startsWith('billing: totals'))!.detail).to.match(/[1-9]\d* changes mid-run applied/);
     // One round holds every kind of fault, and the summary lists each one injected.
     const kinds = new Set(report.faults.map((f) => f.kind));
     expect([...kinds].sort()).to.deep.equal(['broker-down', 'commit-errors', 'fetch-errors', 'join-errors', 'leader-move', 'produce-errors', 'rtt-spike']);

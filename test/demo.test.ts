@@ -37,6 +37,12 @@ describe('seda demo (the electric-readings pipeline, real processes)', function 
     for (const part of ['audit trail', 'audit DLQ', 'billing DLQ', 'consumption-average DLQ', 'billing: totals', 'hourly averages', 'alerts =', 'drained', 'clean run and stop', 'retention']) {
       expect(names.some((n) => n.includes(part)), part).to.equal(true);
     }
+    // Billing is the stream-table join: tariff changes written mid-run applied to readings after them.
+    const billing = report.checks.find((c) => c.name.startsWith('billing: totals'))!.detail;
+    const m = /(\d+) changes mid-run applied from their timestamp on \((\d+) readings billed after/.exec(billing);
+    expect(m, billing).to.not.equal(null);
+    expect(Number(m![1]), billing).to.be.greaterThan(0);
+    expect(Number(m![2]), billing).to.be.greaterThan(0);
     // Without a terminal: plain progress lines while it runs, then PASS per check.
     expect(stdout).to.match(/^\[ *0:\d\d\] producing .*audit in [\d,]+ lag/m);
     expect(stdout).to.match(/^ {2}PASS {2}hourly averages = ground truth/m);
@@ -49,6 +55,7 @@ describe('seda demo (the electric-readings pipeline, real processes)', function 
     expect(code).to.equal(0);
     expect(report.kills.length).to.be.at.least(2);
     expect(stdout).to.match(/kill-random: SIGKILL /);
+    expect(report.checks.find((c) => c.name.startsWith('billing: totals'))!.detail).to.match(/[1-9]\d* changes mid-run applied/);
   });
 
   it('Ctrl-C (SIGINT) mid-run stops every process it started, workers included: no pid left behind', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
-import { brokerInfoTopic, findEmbeddedBroker, readBrokerAnnouncement, startBroker } from '@seda/kafka';
+import { brokerInfoTopic, connectClient, disconnectClient, findEmbeddedBroker, readBrokerAnnouncement, startBroker } from '@seda/kafka';
 import { createTestTopic, testBroker, testBrokerControl } from './support/broker.js';
 import { isAlive, runSeda, startSeda, waitFor, type SedaProcess } from './support/process.js';
 import { produceRaw } from './support/topic-io.js';
@@ -140,7 +140,7 @@ class ArrivalWatch {
 
   static async start(brokers: string, topic: string, partitions: number): Promise<ArrivalWatch> {
     const c = new Kafka.KafkaConsumer({ 'bootstrap.servers': brokers, 'group.id': `arrivals-${process.pid}`, 'enable.auto.commit': false, 'fetch.wait.max.ms': 10 }, {});
-    await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+    await connectClient(c, 10_000);
     c.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 0 })));
     c.setDefaultConsumeTimeout(50);
     const w = new ArrivalWatch(c);
@@ -160,7 +160,7 @@ class ArrivalWatch {
   async stop(): Promise<void> {
     this.#running = false;
     await this.#loop;
-    await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
+    await disconnectClient(this.#consumer, { timeoutMs: 10_000 });
   }
 }
 

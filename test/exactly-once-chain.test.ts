@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
 import { lineageHeader, parseLineage, type StageCounters } from '@seda/core';
-import { groupLag } from '@seda/kafka';
+import { connectClient, disconnectClient, groupLag } from '@seda/kafka';
 import { openStateStore } from '@seda/state';
 import { price, surcharge } from './fixtures/tariff.js';
 import type { Total } from './fixtures/meter-totals.js';
@@ -50,7 +50,7 @@ function groundTruth(rows: Reading[]): Map<string, Total> {
 /** A producer that stays connected while the test feeds the source topic at a steady pace. */
 async function openProducer(brokers: string): Promise<{ send(topic: string, rows: Reading[]): Promise<void>; close(): Promise<void> }> {
   const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'enable.idempotence': true, 'linger.ms': 5 });
-  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await connectClient(producer, 10_000);
   producer.setPollInterval(10);
   let acked = 0;
   let sent = 0;
@@ -68,7 +68,7 @@ async function openProducer(brokers: string): Promise<{ send(topic: string, rows
       await waitFor(() => acked >= sent || failed !== undefined, 30_000, 'source records acknowledged', 10);
       if (failed) throw failed;
     },
-    close: () => new Promise<void>((resolve) => producer.disconnect(5000, () => resolve())),
+    close: async () => void (await disconnectClient(producer, { timeoutMs: 10_000, flushMs: 5000 })),
   };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Kafka from 'node-rdkafka';
 import { Kafka as KafkaJS, logLevel } from 'kafkajs';
-import { groupLag } from '@seda/kafka';
+import { connectClient, disconnectClient, groupLag } from '@seda/kafka';
 import { createTestTopic, testBroker } from './support/broker.js';
 import { runSeda, startSeda, waitFor } from './support/process.js';
 import { produceRaw } from './support/topic-io.js';
@@ -18,7 +18,7 @@ const fast = ['--kafka', 'session.timeout.ms=6000', '--kafka', 'heartbeat.interv
 /** Every record of a topic with raw bytes (node-rdkafka hands header values over as Buffers). */
 async function readRaw(topic: string, expected: number, timeoutMs = 30_000): Promise<Kafka.Message[]> {
   const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': testBroker().bootstrap, 'group.id': `raw-${Date.now()}`, 'enable.auto.commit': false }, { 'auto.offset.reset': 'earliest' });
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await connectClient(consumer, 10_000);
   const out: Kafka.Message[] = [];
   try {
     consumer.assign([{ topic, partition: 0, offset: 0 }]);
@@ -27,7 +27,7 @@ async function readRaw(topic: string, expected: number, timeoutMs = 30_000): Pro
       out.push(...(await new Promise<Kafka.Message[]>((resolve, reject) => consumer.consume(100, (err, m) => (err ? reject(err) : resolve(m))))));
     }
   } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    await disconnectClient(consumer, { timeoutMs: 10_000 });
   }
   return out;
 }

@@ -3,6 +3,8 @@ import { parseKafkaProperties } from '@seda/kafka';
 import type { BenchOptions } from './options.js';
 import { runBench } from './runner.js';
 import { discoverScenarios } from './scenario.js';
+import { runSoakCli } from './soak/soak-cli.js';
+import { parseCommand } from './parse-command.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 const num = (flag: string) => (v: string): number => {
@@ -17,6 +19,8 @@ const num = (flag: string) => (v: string): number => {
  * measurement completed, 1 when one failed or lost records.
  */
 export async function runBenchCli(argv: string[]): Promise<number> {
+  // Not a scenario (no systems side by side, no throughput): a long run with its own options.
+  if (argv[0] === 'soak') return runSoakCli(argv.slice(1));
   const scenarios = await discoverScenarios();
   let exitCode = 0;
   const program = new Command('seda bench')
@@ -50,12 +54,5 @@ export async function runBenchCli(argv: string[]): Promise<number> {
         exitCode = 1;
       }
     });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-  } catch (err) {
-    // --help and --version end here with exit code 0; usage errors were printed by commander.
-    if ((err as { code?: string }).code?.startsWith('commander.')) return (err as { exitCode?: number }).exitCode ?? 1;
-    throw err;
-  }
-  return exitCode;
+  return (await parseCommand(program, argv)) ?? exitCode;
 }

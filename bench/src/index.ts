@@ -12,3 +12,5 @@ export { warmupFor, maxLeadFor, type BenchOptions } from './options.js';
 export { assertPeerInstalled, isPeerInstalled, peersDir, peersInstallCommand } from './peers.js';
 export { benchError } from './errors.js';
 export { stageInput, sampleRecords, loadGenerator, type GeneratedRecord, type RecordGenerator } from './stage-input.js';
+export { runSoak, soakLines, type SoakOptions, type SoakResult } from './soak/run-soak.js';
+export { flatness, slope, defaultBounds, type SoakSample, type FlatVerdict, type FlatBound } from './soak/flatness.js';

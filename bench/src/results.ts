@@ -164,16 +164,22 @@ export function systemOf(result: ScenarioResult, id: string): SystemResult | und
   return result.systems.find((s) => s.id === id);
 }
 
+/** `system`'s figure divided by `other`'s in a result, with its detail; no value when either is missing. */
+function measuredRatio(result: ScenarioResult, system: string, other: string, key: FigureKey): { value?: number; detail: string } {
+  const a = systemOf(result, system);
+  const b = systemOf(result, other);
+  const value = ratio(a?.figures[key], b?.figures[key]);
+  if (value === undefined) return { detail: missingDetail(a, b, system, other, key) };
+  return { value, detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
+}
+
 /** Target: `system`'s figure divided by `other`'s, met when `within` holds for it. */
 function ratioTarget(name: string, system: string, other: string, key: FigureKey, within: (value: number) => boolean): Target {
   return {
     name,
     evaluate(result) {
-      const a = systemOf(result, system);
-      const b = systemOf(result, other);
-      const value = ratio(a?.figures[key], b?.figures[key]);
-      if (value === undefined) return { detail: missingDetail(a, b, system, other, key) };
-      return { value, met: within(value), detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
+      const r = measuredRatio(result, system, other, key);
+      return r.value === undefined ? r : { ...r, met: within(r.value) };
     },
   };
 }
@@ -193,11 +199,7 @@ export function ratioInfo(name: string, system: string, other: string, key: Figu
   return {
     name,
     evaluate(result) {
-      const a = systemOf(result, system);
-      const b = systemOf(result, other);
-      const value = ratio(a?.figures[key], b?.figures[key]);
-      if (value === undefined) return { info: true, detail: missingDetail(a, b, system, other, key) };
-      return { value, info: true, detail: `${value.toFixed(2)}x (${fmt(a!.figures[key])} vs ${fmt(b!.figures[key])})` };
+      return { ...measuredRatio(result, system, other, key), info: true };
     },
   };
 }

@@ -5,7 +5,7 @@
 //   node churn-worker.js <brokers> <input> <output> <stateDir> <cycles> <cycleTimeoutMs>
 import { readdirSync, readFileSync } from 'node:fs';
 import Kafka from 'node-rdkafka';
-import { openChangelog } from '@seda/kafka';
+import { connectClient, disconnectClient, openChangelog } from '@seda/kafka';
 import { runStage } from '@seda/runtime';
 import { openStateStore } from '@seda/state';
 import stage from '../fixtures/meter-totals.js';
@@ -43,7 +43,7 @@ function bounded<T>(p: Promise<T>, what: string): Promise<T> {
 
 // The test's own producer lives across cycles (not churned): it feeds each cycle new records.
 const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'linger.ms': 1 });
-await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+await connectClient(producer, 10_000);
 producer.setPollInterval(10);
 let acked = 0;
 producer.on('delivery-report', () => acked++);
@@ -84,6 +84,5 @@ const store = await openStateStore({ dir: stateDir });
 let count = 0;
 for await (const [, v] of store.entries(input, 0)) count += (v as { count: number }).count;
 await store.close();
-producer.setPollInterval(0);
-await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+await disconnectClient(producer, { timeoutMs: 10_000 });
 process.stdout.write(`${JSON.stringify({ done: cycles, records: total, counted: count, output })}\n`);

@@ -1,6 +1,6 @@
 // Electric readings for state tests: deterministic input, its ground truth per
 // (meter, hour), and what a stopped stage's store holds.
-import { createWindows, type WindowResult } from '@seda/core';
+import { createWindows, type WindowResult, type WindowSpec } from '@seda/core';
 import { openStateStore } from '@seda/state';
 
 /** One hour in ms. */
@@ -34,13 +34,13 @@ export function groundTruth(rows: ReturnType<typeof readings>): Map<string, { co
   return truth;
 }
 
-/** Every window in a stopped stage's LevelDB store, read through the state contract. */
-export async function storedWindows(dir: string, topic: string, partitions: number): Promise<Map<string, { count: number; sum: number }>> {
+/** Every window (hourly by default) in a stopped stage's LevelDB store, read through the state contract. */
+export async function storedWindows(dir: string, topic: string, partitions: number, spec: WindowSpec = { size: '1h', retention: '30d' }): Promise<Map<string, { count: number; sum: number }>> {
   const store = await openStateStore({ dir });
   const found = new Map<string, { count: number; sum: number }>();
   try {
     for (let p = 0; p < partitions; p++) {
-      const engine = createWindows({ size: '1h', retention: '30d' }, { onResult: () => {}, onLateDropped: () => {} });
+      const engine = createWindows(spec, { onResult: () => {}, onLateDropped: () => {} });
       engine.bind(store.begin(topic, p), p);
       for await (const w of engine.range() as AsyncIterable<WindowResult<{ count: number; sum: number }>>) {
         found.set(`${w.key}@${w.start}`, { count: w.value.count, sum: w.value.sum });

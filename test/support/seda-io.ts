@@ -23,7 +23,9 @@ export async function produceWithSink(
     value?: (i: number) => string;
     /** The partition of record `i` (default: by key, or sticky when there is none). */
     partition?: (i: number) => number;
-    kafka?: KafkaProperties; pauseMs?: number; onBatch?: (sent: number) => void } = {},
+    kafka?: KafkaProperties; pauseMs?: number; onBatch?: (sent: number) => void;
+    /** Stops producing (before the next batch of 1000) once this says true: fewer than `count` are then written. */
+    stop?: () => boolean } = {},
 ): Promise<number> {
   let delivered = 0;
   const sink = new KafkaSink({ brokers, kafka: options.kafka, onDelivered: (b) => (delivered += b.messages.length) });
@@ -31,7 +33,7 @@ export async function produceWithSink(
   sink.on('error', (err: Error) => (failure ??= err));
   await sink.connect();
   try {
-    for (let i = 0; i < count && failure === undefined; i += 1000) {
+    for (let i = 0; i < count && failure === undefined && options.stop?.() !== true; i += 1000) {
       const messages: OutgoingMessage[] = [];
       for (let j = i; j < Math.min(count, i + 1000); j++) {
         const key = options.key?.(j) ?? null;

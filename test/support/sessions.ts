@@ -2,8 +2,8 @@
 // some records delayed (out of order, within grace) so that late records
 // bridge sessions; the ground truth computed offline from event times; and
 // what a stopped stage's store holds.
-import { createWindows, defineStage, testStage, type WindowResult } from '@seda/core';
-import { openStateStore } from '@seda/state';
+import { defineStage, testStage } from '@seda/core';
+import { storedWindows } from './readings.js';
 
 const MIN = 60_000;
 /** The fixture's session spec: the ground truth below holds for any delay under the grace. */
@@ -65,21 +65,8 @@ export function sessionTruth(rows: SessionRow[]): Map<string, { count: number; s
 }
 
 /** Every session in a stopped stage's LevelDB store. */
-export async function storedSessions(dir: string, topic: string, partitions: number): Promise<Map<string, { count: number; sum: number }>> {
-  const store = await openStateStore({ dir });
-  const found = new Map<string, { count: number; sum: number }>();
-  try {
-    for (let p = 0; p < partitions; p++) {
-      const engine = createWindows({ session: sessionSpec }, { onResult: () => {}, onLateDropped: () => {} });
-      engine.bind(store.begin(topic, p), p);
-      for await (const w of engine.range() as AsyncIterable<WindowResult<{ count: number; sum: number }>>) {
-        found.set(`${w.key}@${w.start}`, { count: w.value.count, sum: w.value.sum });
-      }
-    }
-  } finally {
-    await store.close();
-  }
-  return found;
+export function storedSessions(dir: string, topic: string, partitions: number): Promise<Map<string, { count: number; sum: number }>> {
+  return storedWindows(dir, topic, partitions, { session: sessionSpec });
 }
 
 /** How many times the fixture's sessions merge over `rows` (run in memory): proof the input bridges sessions. */

@@ -1,4 +1,5 @@
 import Kafka from 'node-rdkafka';
+import { connectClient, disconnectClient } from '@seda/kafka';
 
 /** A record read back from a topic by the raw client. */
 export interface ReadRecord {
@@ -20,7 +21,7 @@ export async function produceRaw(
   timeoutMs = 60_000,
 ): Promise<void> {
   const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'enable.idempotence': true, 'linger.ms': 5 });
-  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await connectClient(producer, 10_000);
   producer.setPollInterval(10);
   let acked = 0;
   let failed: Error | undefined;
@@ -47,14 +48,14 @@ export async function produceRaw(
     }
     if (failed) throw failed;
   } finally {
-    await new Promise<void>((resolve) => producer.disconnect(5000, () => resolve()));
+    await disconnectClient(producer, { timeoutMs: 10_000, flushMs: 5000 });
   }
 }
 
 /** Number of partitions of a topic, from metadata. */
 export async function partitionCount(brokers: string, topic: string): Promise<number> {
   const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': brokers, 'group.id': 'seda-test-meta', 'allow.auto.create.topics': false }, {});
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await connectClient(consumer, 10_000);
   try {
     const md = await new Promise<Kafka.Metadata>((resolve, reject) =>
       consumer.getMetadata({ topic, timeout: 10_000 }, (err, data) => (err ? reject(err) : resolve(data))),
@@ -63,7 +64,7 @@ export async function partitionCount(brokers: string, topic: string): Promise<nu
     if (!t || t.partitions.length === 0) throw new Error(`topic ${topic} not found`);
     return t.partitions.length;
   } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    await disconnectClient(consumer, { timeoutMs: 10_000 });
   }
 }
 
@@ -82,7 +83,7 @@ export async function readAll(
     { 'bootstrap.servers': brokers, 'group.id': `seda-test-reader-${process.pid}-${Date.now()}`, 'enable.auto.commit': false },
     { 'auto.offset.reset': 'earliest' },
   );
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await connectClient(consumer, 10_000);
   const out: ReadRecord[] = [];
   try {
     consumer.assign(Array.from({ length: partitions }, (_, p) => ({ topic, partition: p, offset: 0 })));
@@ -102,7 +103,7 @@ export async function readAll(
       if (Date.now() > deadline) break;
     }
   } finally {
-    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    await disconnectClient(consumer, { timeoutMs: 10_000 });
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import Kafka from 'node-rdkafka';
+import { connectClient, disconnectClient } from '@seda/kafka';
 import { meterKey, nowMicros, reading, readingValue, stamp, stampedTemplate, type ReadingsSpec } from '../payload.js';
 
 const ERR_QUEUE_FULL = Kafka.CODES.ERRORS.ERR__QUEUE_FULL;
@@ -89,7 +90,7 @@ export class LoadGenerator {
   }
 
   async connect(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.#producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+    await connectClient(this.#producer, 15_000);
     this.#producer.setPollInterval(5);
   }
 
@@ -153,7 +154,7 @@ export class LoadGenerator {
   async close(): Promise<void> {
     this.#stopped = true;
     await new Promise<void>((resolve) => this.#producer.flush(10_000, () => resolve()));
-    await new Promise<void>((resolve) => this.#producer.disconnect(10_000, () => resolve()));
+    await disconnectClient(this.#producer, { timeoutMs: 15_000, flushMs: 10_000 });
   }
 }
 

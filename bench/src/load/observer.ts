@@ -1,4 +1,5 @@
 import Kafka from 'node-rdkafka';
+import { connectClient, disconnectClient } from '@seda/kafka';
 import { createLatencyHistogram, recordMicros, type LatencyHistogram } from '../histogram.js';
 import { nowMicros } from '../payload.js';
 
@@ -98,7 +99,7 @@ export class Observer {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.#consumer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+    await connectClient(this.#consumer, 15_000);
     this.#consumer.assign(this.#o.topics.flatMap((topic) => Array.from({ length: this.#o.partitions }, (_, partition) => ({ topic, partition, offset: 0 }))));
     this.#running = true;
     this.#loop = this.#run();
@@ -175,6 +176,6 @@ export class Observer {
   async close(): Promise<void> {
     this.#running = false;
     await this.#loop;
-    await new Promise<void>((resolve) => this.#consumer.disconnect(() => resolve()));
+    await disconnectClient(this.#consumer, { timeoutMs: 10_000 });
   }
 }

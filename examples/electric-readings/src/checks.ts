@@ -32,6 +32,8 @@ export interface RunFacts {
   kills?: { count: number; restarted: boolean; detail: string };
   /** `--chaos`: the faults injected into the broker while the source ran. */
   chaos?: { count: number; detail: string };
+  /** The tariffs written (tariffs.ts): how many before the source and mid-run, when the change applies from and when the broker acknowledged it (epoch ms). */
+  tariffs?: { initial: number; changes: number; changeAt: number; changeAckedAt: number };
 }
 
 const parse = (r: ReadBack): any => (r.value === null ? null : JSON.parse(r.value));
@@ -69,8 +71,8 @@ function auditCheck(truth: Truth, readings: Map<string, ReadBack>, trail: ReadBa
   );
 }
 
-/** A stage's dead letters are exactly the malformed readings, each with its reason. */
-function dlqCheck(stage: string, truth: Truth, dlq: ReadBack[]): Check {
+/** A stage's dead letters are exactly the malformed readings, each with its reason (`stage`: the name its dead letters carry). */
+function dlqCheck(name: string, stage: string, truth: Truth, dlq: ReadBack[]): Check {
   const problems: string[] = [];
   const got = new Map<string, string>();
   for (const r of dlq) {
@@ -88,15 +90,32 @@ function dlqCheck(stage: string, truth: Truth, dlq: ReadBack[]): Check {
   const codes = new Map<string, number>();
   for (const c of truth.malformed.values()) codes.set(c, (codes.get(c) ?? 0) + 1);
   return check(
-    `${stage} DLQ: the malformed readings, each with its reason`,
+    `${name} DLQ: the malformed readings, each with its reason`,
     problems,
     `${got.size} dead letters = the ${truth.malformed.size} malformed readings (${[...codes].map(([c, n]) => `${c.replace('SEDA_READING_', '')} ${n}`).join(', ')})`,
-    ['electric-readings', `${stage}.dlq`],
+    ['electric-readings', `${name}.dlq`],
   );
 }
 
-function billingCheck(truth: Truth, bills: ReadBack[]): Check {
-  const problems: string[] = [];
+/** What is wrong with the tariffs table as written: records missing, off their meter's partition, the change late or never applied. */
+function tariffProblems(truth: Truth, tariffs: ReadBack[], facts: RunFacts): string[] {
+  const t = truth.tariffs;
+  const w = facts.tariffs;
+  if (w === undefined) return [];
+  const problems = [...t.misplaced.map((m) => `tariff of ${m} (not co-partitioned: the join cannot see it)`)];
+  const copies = facts.chaos ? retryCopies(tariffs) : 0;
+  if (t.records - copies !== w.initial + w.changes) problems.push(`tariffs holds ${t.records} records${copies > 0 ? ` (${copies} identical copies)` : ''}, the demo wrote ${w.initial + w.changes}`);
+  if (w.changeAckedAt > w.changeAt) {
+    problems.push(
+      `the tariff change was acknowledged ${w.changeAckedAt - w.changeAt} ms after the time it applies from: readings stamped in between may have been billed at the old prices (docs/tables.md: where the ordering does not hold)`,
+    );
+  }
+  if (w.changes > 0 && t.changes === 0) problems.push(`no tariff change applied: no reading stamped at or after ${new Date(w.changeAt).toISOString()}`);
+  return problems;
+}
+
+function billingCheck(truth: Truth, bills: ReadBack[], tariffs: ReadBack[], facts: RunFacts): Check {
+  const problems = tariffProblems(truth, tariffs, facts);
   const latest = new Map<string, { readings: number; kwh: number; peakKwh: number; cost: number }>();
   for (const r of bills) {
     const b = parse(r) as { meter: string; readings: number; kwh: number; peakKwh: number; cost: number };
@@ -115,11 +134,14 @@ function billingCheck(truth: Truth, bills: ReadBack[]): Check {
     }
   }
   for (const meter of latest.keys()) if (!truth.bills.has(meter)) problems.push(`bill for unknown meter ${meter}`);
+  const t = truth.tariffs;
   return check(
     'billing: totals = sum of readings x tariff',
     problems,
-    `${truth.bills.size} meters' totals = sum of readings x tariff (${truth.good.length} readings, total ${total.toFixed(2)})`,
-    ['electric-readings', 'bills'],
+    `${truth.bills.size} meters' totals = sum of readings x tariff (${truth.good.length} readings, total ${total.toFixed(2)}); ` +
+      `tariffs table joined by record timestamp: ${t.before} tariffs before the first readings, ${t.changes} changes mid-run applied from their timestamp on ` +
+      `(${t.changedReadings} readings billed after their meter's change), ${t.flatReadings} readings at a flat price from the table, the rest at the time-of-day tariff`,
+    ['electric-readings', 'tariffs', 'bills'],
   );
 }
 
@@ -231,10 +253,10 @@ export function runChecks(truth: Truth, topics: Map<string, ReadBack[]>, facts: 
     ),
   );
   checks.push(auditCheck(truth, readings, topics.get('audit-log')!));
-  for (const [stage, topic] of [['audit', 'audit.dlq'], ['billing', 'billing.dlq'], ['consumption-average', 'consumption-average.dlq']] as const) {
-    checks.push(dlqCheck(stage, truth, topics.get(topic)!));
+  for (const [name, stage] of [['audit', 'audit'], ['billing', 'billing-tariffs'], ['consumption-average', 'consumption-average']] as const) {
+    checks.push(dlqCheck(name, stage, truth, topics.get(`${name}.dlq`)!));
   }
-  checks.push(billingCheck(truth, topics.get('bills')!));
+  checks.push(billingCheck(truth, topics.get('bills')!, topics.get('tariffs') ?? [], facts));
   const averageProblems: string[] = [];
   const emitted = emittedAverages(topics.get('consumption-averages')!, averageProblems);
   checks.push(averagesCheck(truth, emitted, averageProblems, facts));

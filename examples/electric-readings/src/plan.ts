@@ -39,8 +39,10 @@ export interface DemoOptions {
 
 /** One process of the pipeline. */
 export interface StageSpec {
-  /** The stage (or source) name, as `seda run` takes it. */
+  /** The process's name (its log, its bar); what `seda run` takes unless `module` is set. */
   name: string;
+  /** What `seda run` takes when it is not `name`: a stage module or package (`@seda/stage-billing/with-tariffs`). */
+  module?: string;
   kind: 'source' | 'stage';
   /** Consumer group (stages). */
   group?: string;
@@ -57,6 +59,8 @@ export interface StageSpec {
 /** The topics of the pipeline. */
 export const topics = {
   readings: 'electric-readings',
+  /** The table billing joins: per-meter prices keyed and partitioned like the readings (co-partitioned). */
+  tariffs: 'tariffs',
   audit: 'audit-log',
   bills: 'bills',
   averages: 'consumption-averages',
@@ -84,7 +88,9 @@ export function pipeline(o: DemoOptions, brokers: string): StageSpec[] {
   return [
     { name: 'audit', kind: 'stage', group: 'audit', input: topics.readings, output: topics.audit, dlq: topics.auditDlq, instances: 1, args: [...common] },
     {
+      // The stream-table join recipe: billing with per-meter prices from the tariffs table (tariffs.ts writes it).
       name: 'billing',
+      module: '@seda/stage-billing/with-tariffs',
       kind: 'stage',
       group: 'billing',
       input: topics.readings,
@@ -94,6 +100,8 @@ export function pipeline(o: DemoOptions, brokers: string): StageSpec[] {
       instances: 1,
       args: [
         ...common,
+        '--group',
+        'billing',
         '--state-dir',
         state('billing'),
         '--peak-start',

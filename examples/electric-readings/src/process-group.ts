@@ -38,7 +38,7 @@ export class ProcessGroup {
     return this.#stopping;
   }
 
-  /** Starts `seda run <spec.name> <spec.args>`. */
+  /** Starts `seda run <spec.module ?? spec.name> <spec.args>`. */
   start(spec: StageSpec): DemoProcess {
     const proc = new DemoProcess(spec, join(this.#dir, 'logs'));
     this.procs.push(proc);
@@ -47,7 +47,7 @@ export class ProcessGroup {
   }
 
   #spawn(proc: DemoProcess): void {
-    const child = spawn(process.execPath, [this.#bin, 'run', proc.spec.name, ...proc.spec.args], {
+    const child = spawn(process.execPath, [this.#bin, 'run', proc.spec.module ?? proc.spec.name, ...proc.spec.args], {
       cwd: this.#dir,
       env: this.#env,
       stdio: ['ignore', 'pipe', 'pipe'],

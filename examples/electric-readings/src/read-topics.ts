@@ -7,6 +7,8 @@ export interface ReadBack {
   offset: number;
   key: string | null;
   value: string | null;
+  /** The Kafka record timestamp, epoch ms. */
+  timestamp: number;
   headers: { [key: string]: string };
 }
 
@@ -23,6 +25,7 @@ export async function readTopics(brokers: string, topics: string[], timeoutMs = 
         offset: r.offset,
         key: r.key === null ? null : r.key.toString(),
         value: r.value === null ? null : r.value.toString(),
+        timestamp: r.timestamp,
         headers: Object.fromEntries(r.headers.map((h) => [h.key, h.value.toString()])),
       })),
     );

@@ -14,6 +14,7 @@ import { readTopics, type ReadBack } from './read-topics.js';
 import { demoReport, printReport } from './report.js';
 import { groundTruth } from './truth.js';
 import { prepareRunDir } from './run-dir.js';
+import { changeAppliesAt, tariffSchedule, TariffWriter } from './tariffs.js';
 import { createView, type DemoView } from './view.js';
 import { Interrupted, pause, until } from './wait.js';
 import { startDemoUi, type DemoUi } from './ui.js';
@@ -91,6 +92,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
   let checks: Check[] = [];
   let interrupted = false;
   let topicsRead: Map<string, ReadBack[]> | undefined;
+  let tariffWriter: TariffWriter | undefined;
   const allTopics = Object.values(topics);
   try {
     // The embedded broker runs in this process: it cannot outlive the demo.
@@ -153,6 +155,17 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
       throw new SedaError('SEDA_DEMO_PROCESS', `stages did not start within 60 s: ${stuck.join('; ')}`);
     }
     say(`stages running (${stages.map((p) => `${p.spec.name} pid ${p.consumerPids().join('+')}`).join(', ')}); starting the source`);
+
+    // The tariffs table billing joins: flat prices for some meters stamped now, and changes stamped with
+    // the time they apply from (mid-run), both written before the source starts: the broker holds every
+    // change before any reading it applies to exists, whatever faults --chaos injects later (written
+    // mid-run, a change was once acknowledged 9 s after its time under --chaos, which no join can order).
+    const schedule = tariffSchedule(o.meters);
+    tariffWriter = await TariffWriter.connect(broker.bootstrap);
+    await tariffWriter.write(schedule.initial, Date.now());
+    const changeAt = Date.now() + Math.round(o.durationMs * changeAppliesAt);
+    const changeAckedAt = await tariffWriter.write(schedule.changes, changeAt);
+    say(`tariffs: ${schedule.initial.length} meters on a flat price now; ${schedule.changes.length} changes from ${new Date(changeAt).toISOString()} on (${((changeAt - changeAckedAt) / 1000).toFixed(1)} s ahead)`);
 
     phase = 'producing';
     const source = group.start(specs.find((s) => s.kind === 'source')!);
@@ -223,7 +236,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
     const last = await sampler.sampleNow();
     view.update(last, phase, kills.length);
     topicsRead = await readTopics(broker.bootstrap, allTopics);
-    const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs);
+    const truth = groundTruth(topicsRead.get(topics.readings)!, o.tariff, windowMs, topicsRead.get(topics.tariffs));
     const restarted = everyKillRestarted(kills, group.procs);
     checks = runChecks(truth, topicsRead, {
       sourceExit: srcExit?.code,
@@ -242,6 +255,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
       kills: o.killRandom
         ? { count: kills.length, restarted, detail: `${kills.length} SIGKILLs (${kills.map((k) => k.name).join(', ') || 'none'})${restarted ? ', each process restarted' : ', NOT every killed process came back'}` }
         : undefined,
+      tariffs: { initial: schedule.initial.length, changes: schedule.changes.length, changeAt, changeAckedAt },
       chaos: o.chaos ? { count: faults.length, detail: `${faults.length} faults while the source ran (${faultSummary(faults) || 'none'}), every one undone` } : undefined,
     });
   } catch (err) {
@@ -259,6 +273,7 @@ export async function runDemo(o: DemoOptions, sedaBin: string): Promise<number> 
   } finally {
     sampler?.stop();
     view?.stop();
+    await tariffWriter?.close().catch(() => {});
     await probe?.close().catch(() => {});
     await control?.close().catch(() => {});
     if (ui === undefined || interrupted) {

@@ -9,14 +9,28 @@ const tariff = { peakStart: '07:00', peakEnd: '23:00', peakPrice: 0.3, offPeakPr
 
 type Topics = Map<string, ReadBack[]>;
 
-const rec = (topic: string, partition: number, offset: number, key: string | null, value: unknown, headers: { [k: string]: string } = {}): ReadBack => ({
+/** Kafka record timestamps (wall time) of the readings: offset o of a partition is stamped W0 + o s. */
+const W0 = Date.UTC(2026, 5, 1, 12);
+const S = 1000;
+
+const rec = (topic: string, partition: number, offset: number, key: string | null, value: unknown, headers: { [k: string]: string } = {}, timestamp = W0 + offset * S): ReadBack => ({
   topic,
   partition,
   offset,
   key,
   value: value === null ? null : typeof value === 'string' ? value : JSON.stringify(value),
+  timestamp,
   headers,
 });
+
+/**
+ * The tariffs table of the consistent run: meter a on 0.2 before any reading,
+ * changed to 0.4 stamped exactly at a's second reading (so it applies to it:
+ * at or before), and written on a's partition. b has none (time-of-day).
+ */
+const tariffRecords = (): ReadBack[] => [rec('tariffs', 0, 0, 'a', { price: 0.2 }, {}, W0 - S), rec('tariffs', 0, 1, 'a', { price: 0.4 }, {}, W0 + S)];
+/** a's price by its reading's record timestamp, written out independently of truth.ts. */
+const priceOfA = (timestamp: number): number => (timestamp >= W0 + S ? 0.4 : 0.2);
 
 /**
  * A small, consistent run: meters a (partition 0) and b (partition 1), readings
@@ -50,7 +64,8 @@ function consistentRun(): Topics {
     const ts = typeof v.ts === 'string' ? Date.parse(v.ts) : v.ts;
     const a = accounts.get(r.key!) ?? { readings: 0, kwh: 0, peakKwh: 0, cost: 0 };
     const peak = isPeakUtc(ts, tariff);
-    const next = { readings: a.readings + 1, kwh: a.kwh + v.kwh, peakKwh: a.peakKwh + (peak ? v.kwh : 0), cost: a.cost + v.kwh * (peak ? 0.3 : 0.15) };
+    const price = r.key === 'a' ? priceOfA(r.timestamp) : peak ? 0.3 : 0.15;
+    const next = { readings: a.readings + 1, kwh: a.kwh + v.kwh, peakKwh: a.peakKwh + (peak ? v.kwh : 0), cost: a.cost + v.kwh * price };
     accounts.set(r.key!, next);
     return rec('bills', 0, i, r.key, { meter: r.key, ...next });
   });
@@ -66,9 +81,10 @@ function consistentRun(): Topics {
   const alerts = [rec('alerts', 0, 0, 'a', { meter: 'a', windowStart: new Date(T0 + 6 * H).toISOString(), avg: 0.5 }), rec('alerts', 1, 0, 'b', { meter: 'b', windowStart: new Date(T0 + 7 * H).toISOString(), avg: 1 })];
   return new Map([
     ['electric-readings', readings],
+    ['tariffs', tariffRecords()],
     ['audit-log', audit],
     ['audit.dlq', dlq('audit.dlq', 'audit')],
-    ['billing.dlq', dlq('billing.dlq', 'billing')],
+    ['billing.dlq', dlq('billing.dlq', 'billing-tariffs')],
     ['consumption-average.dlq', dlq('consumption-average.dlq', 'consumption-average')],
     ['bills', bills],
     ['consumption-averages', averages],
@@ -91,11 +107,12 @@ const facts = (over: Partial<RunFacts> = {}): RunFacts => ({
   unexpectedExits: [],
   forcedKills: [],
   retentionLoss: [],
+  tariffs: { initial: 1, changes: 1, changeAt: W0 + S, changeAckedAt: W0 },
   ...over,
 });
 
 function run(topics: Topics, over: Partial<RunFacts> = {}): Check[] {
-  return runChecks(groundTruth(topics.get('electric-readings')!, tariff, H), topics, facts(over));
+  return runChecks(groundTruth(topics.get('electric-readings')!, tariff, H, topics.get('tariffs')), topics, facts(over));
 }
 
 const failed = (checks: Check[]): string[] => checks.filter((c) => !c.pass).map((c) => c.name);
@@ -154,6 +171,44 @@ describe('seda demo: end-of-run checks', () => {
     const last = JSON.parse(bills[bills.length - 1].value!);
     bills.push(rec('bills', 0, 99, last.meter, { ...last, readings: last.readings + 1, kwh: last.kwh * 2, cost: last.cost * 2 }));
     expect(failed(run(topics))).to.deep.equal(['billing: totals = sum of readings x tariff']);
+  });
+
+  it('billing: each reading priced by the latest tariff at or before its record timestamp, the change counted', () => {
+    const billing = (checks: Check[]): Check => checks.find((c) => c.name.startsWith('billing:'))!;
+    const ok = billing(run(consistentRun()));
+    expect(ok.pass, ok.detail).to.equal(true);
+    // a: 3 valid readings, the last two after the change; 3 at a flat price.
+    expect(ok.detail).to.contain('1 tariffs before the first readings, 1 changes mid-run applied from their timestamp on (2 readings billed after their meter');
+    expect(ok.detail).to.contain('3 readings at a flat price');
+    // Bills computed at the old price for the whole run (the change ignored) fail.
+    const ignored = consistentRun();
+    ignored.get('tariffs')!.pop();
+    expect(failed(runChecks(groundTruth(ignored.get('electric-readings')!, tariff, H, ignored.get('tariffs')), consistentRun(), facts()))).to.deep.equal([
+      'billing: totals = sum of readings x tariff',
+    ]);
+    // The change stamped one second later applies to one reading fewer: the totals differ. (The
+    // readings' ts fields are months before W0: pricing by them would never apply the change.)
+    const later = consistentRun();
+    later.get('tariffs')![1].timestamp = W0 + 2 * S;
+    expect(failed(run(later, { tariffs: { initial: 1, changes: 1, changeAt: W0 + 2 * S, changeAckedAt: W0 } }))).to.deep.equal(['billing: totals = sum of readings x tariff']);
+  });
+
+  it('billing: fail when a tariff is off its meter\'s partition, missing, acknowledged after it applies, or never applied', () => {
+    const billing = (topics: Topics, over: Partial<RunFacts> = {}): string => {
+      const c = run(topics, over).find((x) => x.name.startsWith('billing:'))!;
+      expect(c.pass).to.equal(false);
+      return c.detail;
+    };
+    const misplaced = consistentRun();
+    misplaced.get('tariffs')!.push(rec('tariffs', 0, 2, 'b', { price: 0.9 }, {}, W0 + 10 * S));
+    expect(billing(misplaced, { tariffs: { initial: 1, changes: 2, changeAt: W0 + S, changeAckedAt: W0 } })).to.contain('b on tariffs/0, its readings on electric-readings/1');
+    const lost = consistentRun();
+    lost.get('tariffs')!.pop();
+    expect(billing(lost)).to.contain('tariffs holds 1 records, the demo wrote 2');
+    expect(billing(consistentRun(), { tariffs: { initial: 1, changes: 1, changeAt: W0 + S, changeAckedAt: W0 + 2 * S } })).to.contain('acknowledged 1000 ms after the time it applies from');
+    const tooLate = consistentRun();
+    tooLate.get('tariffs')![1].timestamp = W0 + 60 * S;
+    expect(billing(tooLate, { tariffs: { initial: 1, changes: 1, changeAt: W0 + 60 * S, changeAckedAt: W0 } })).to.contain('no tariff change applied');
   });
 
   it('fail when a closed window is missing or wrong, or an open one was emitted', () => {

@@ -1,4 +1,4 @@
-import { optionEnvName, optionFlag, optionName, SedaError, type OptionsSchema } from '@seda/core';
+import { optionEnvName, optionFlag, optionName, SedaError, splitKeyValue, type OptionsSchema } from '@seda/core';
 
 /** Where a plugin's option values come from, lowest precedence first. */
 export interface PluginOptionLayers {
@@ -34,9 +34,9 @@ export function pluginOptionValues(owner: string, schema: OptionsSchema, layers:
     if (v !== undefined) values[name] = v;
   }
   for (const pair of layers.sets ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw invalid(owner, schema, `--set "${pair}" is not <name>=<value>`);
-    values[optionName(pair.slice(0, eq).trim())] = pair.slice(eq + 1);
+    const kv = splitKeyValue(pair);
+    if (kv === undefined) throw invalid(owner, schema, `--set "${pair}" is not <name>=<value>`);
+    values[optionName(kv.key)] = kv.value;
   }
   const args = layers.args ?? [];
   for (let i = 0; i < args.length; i++) {

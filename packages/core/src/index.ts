@@ -2,6 +2,7 @@ export { SedaError, isSedaError, coreErrorCodes, type CoreErrorCode, type SedaEr
 export type { HeaderValue, MessageHeaders, RawRecord, SedaRecord, SedaRecord as Record, InputBatch, OutgoingMessage, OutputBatch } from './record.js';
 export { jsonCodec, stringCodec, bufferCodec, resolveCodec, codecName, type Codec, type CodecSpec } from './codec.js';
 export { parseDuration } from './duration.js';
+export { splitKeyValue } from './key-value.js';
 export { tpKey } from './partition-key.js';
 export { silentLogger, type Logger } from './logger.js';
 export type { RangeOptions, StateStore, StateBatch, StateProvider, WindowSpec, TimeWindowSpec, SessionWindowSpec, WindowResult, WindowStore } from './state.js';
@@ -28,7 +29,7 @@ export {
   type TransformStageInfo,
 } from './stage.js';
 export { deadLetterHeaders } from './dead-letter.js';
-export { NULL_KEY_OFFSET_BLOCK } from './stage-transform.js';
+export { NULL_KEY_OFFSET_BLOCK } from './partition-key.js';
 export {
   lineageHeader,
   deadLetterLineageHeader,

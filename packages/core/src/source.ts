@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
 import { resolveCodec, type Codec } from './codec.js';
 import { SedaError } from './errors.js';
+import { headerList } from './headers.js';
 import { silentLogger, type Logger } from './logger.js';
 import { checkOptionsSchema, resolveOptions, type OptionsSchema, type OptionValues } from './options.js';
-import type { HeaderValue, MessageHeaders, OutgoingMessage, OutputBatch } from './record.js';
+import type { HeaderValue, OutgoingMessage, OutputBatch } from './record.js';
 import type { OutputSpec } from './stage.js';
 
 /**
@@ -125,13 +126,6 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<boolean> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
-}
-
-function headerList(map: { [key: string]: HeaderValue } | undefined): MessageHeaders | undefined {
-  if (map === undefined) return undefined;
-  const list: MessageHeaders = [];
-  for (const k in map) list.push({ [k]: map[k] });
-  return list.length > 0 ? list : undefined;
 }
 
 /**

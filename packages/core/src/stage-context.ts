@@ -4,6 +4,7 @@ import type { OutputBatch, RawRecord } from './record.js';
 import type { Emission, StageContext } from './stage.js';
 import type { StateBatch, StateStore, WindowStore } from './state.js';
 import type { TableView } from './tables.js';
+import type { WindowsEngine } from './windows.js';
 
 /** What the context needs of the transform that owns it. */
 export interface ContextHost {
@@ -33,9 +34,11 @@ export class Context implements StageContext {
   topic = '';
   partition = -1;
   /** This partition's window engine, when the stage declares windows. */
-  windowStore: WindowStore | undefined;
+  windowStore: WindowsEngine | undefined;
   /** This partition's `ctx.tables`, when the stage declares tables. */
   tableViews: { readonly [name: string]: TableView } | undefined;
+  /** The state savepoint of the current attempt at a record. */
+  #statePoint = 0;
   readonly #t: ContextHost;
   readonly #log: Logger;
   readonly #now: () => number;
@@ -47,6 +50,19 @@ export class Context implements StageContext {
     this.#log = log;
     this.#now = now;
     this.options = options;
+  }
+
+  /** Marks the start of an attempt at the current record: what {@link undoAttempt} returns to (outputs from `mark` on, state, windows). */
+  beginAttempt(): void {
+    this.#statePoint = this.stateBatch?.savepoint() ?? 0;
+    this.windowStore?.savepoint();
+  }
+
+  /** Undoes what the current attempt did: its outputs, its state writes and its window changes. */
+  undoAttempt(): void {
+    this.out!.messages.length = this.mark;
+    this.stateBatch?.rollback(this.#statePoint);
+    this.windowStore?.rollback();
   }
 
   emit(output: string, message: Emission): void {

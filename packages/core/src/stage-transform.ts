@@ -1,31 +1,21 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import { deadLetterHeaderList, deadLetterHeaders, errorCode } from './dead-letter.js';
-import { checkMessageSize, messageSizeBytes } from './message-size.js';
+import { sendDeadLetter, withDeadLetter, type DeadLetterTarget } from './dead-lettering.js';
+import { checkMessageSize } from './message-size.js';
 import { SedaError } from './errors.js';
-import { LineageDedupe, lineageHeader, Verdict } from './lineage.js';
+import { headerList, headerMap } from './headers.js';
+import { LineageDedupe, Verdict } from './lineage.js';
 import { silentLogger } from './logger.js';
-import { tpKey } from './partition-key.js';
+import { nullKeyPartition, tpKey } from './partition-key.js';
 import { resolveOptions } from './options.js';
-import type { HeaderValue, InputBatch, MessageHeaders, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
-import type { DeliveryMode, Emission, StageContext, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
+import type { ProcessStep } from './process-step.js';
+import type { InputBatch, OutgoingMessage, OutputBatch, RawRecord, SedaRecord } from './record.js';
+import { withRetry } from './retry.js';
+import type { DeliveryMode, Emission, StageCounters, StageDefinition, StageInfo, StageInstanceOptions } from './stage.js';
 import { Context, type ContextHost } from './stage-context.js';
 import type { WindowResult } from './state.js';
 import { createWindows, type WindowsEngine } from './windows.js';
 import type { TableSource } from './tables.js';
 import { tableViews } from './table-views.js';
-
-export { deadLetterHeaders } from './dead-letter.js';
-
-/**
- * Null-key outputs (and dead letters) of one input partition go to one output
- * partition per block of this many input offsets, chosen from the input
- * position alone: a replay sends them where they went the first time (a
- * random partitioner would not), and consecutive outputs still batch well.
- */
-export const NULL_KEY_OFFSET_BLOCK = 512;
-
-const EMPTY_HEADERS: { readonly [key: string]: HeaderValue } = Object.freeze({});
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface ResolvedOutput {
   topic: string;
@@ -33,30 +23,6 @@ interface ResolvedOutput {
   partitions: number;
   encodeKey(key: unknown): Buffer | null;
   encodeValue(value: unknown): Buffer | null;
-}
-
-/** The partition of a null-key message, from its input position; undefined when the partition count is unknown. */
-function nullKeyPartition(raw: RawRecord, partitions: number): number | undefined {
-  return partitions > 0 ? (raw.partition + Math.floor(raw.offset / NULL_KEY_OFFSET_BLOCK)) % partitions : undefined;
-}
-
-function headerMap(list: MessageHeaders | undefined): { readonly [key: string]: HeaderValue } {
-  if (list === undefined || list.length === 0) return EMPTY_HEADERS;
-  const map: { [key: string]: HeaderValue } = {};
-  for (const h of list) for (const k in h) map[k] = h[k];
-  return map;
-}
-
-/** An emission's headers as node-rdkafka's list, with seda's lineage last (a stage cannot set its own). */
-function headerList(map: { [key: string]: HeaderValue } | undefined, lineage: string | undefined): MessageHeaders | undefined {
-  const list: MessageHeaders = [];
-  if (map !== undefined) for (const k in map) if (k !== lineageHeader) list.push({ [k]: map[k] });
-  if (lineage !== undefined) list.push({ [lineageHeader]: lineage });
-  return list.length > 0 ? list : undefined;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 /** What one input partition's batches are processed with; a partition has at most one batch in flight. */
@@ -81,18 +47,21 @@ interface Lane {
  * `exactly-once` mode a record whose lineage is at or below the position
  * stored for its stream is skipped, and the positions that moved are written
  * with the batch's state.
+ *
+ * A record's `process` runs wrapped in retry (retry.ts) and dead-lettering
+ * (dead-lettering.ts): a failure the retries do not cure becomes the record's
+ * dead letter, so the loop here only drives records.
  */
 export class StageTransform extends Transform implements ContextHost {
   readonly #info: StageInfo;
   readonly #def: StageDefinition;
   readonly #outputs = new Map<string, ResolvedOutput>();
-  readonly #dlqTopic: string;
   readonly #state: StageInstanceOptions['state'];
-  readonly #retryPolicy: Required<NonNullable<StageInstanceOptions['retry']>>;
-  readonly #sleep: (ms: number) => Promise<void>;
   readonly #counters: StageCounters;
   readonly #group: string;
-  readonly #dlqPartitions: number;
+  readonly #deadLetters: DeadLetterTarget;
+  /** `process` with its retries and dead-lettering. */
+  readonly #process: ProcessStep<SedaRecord, Context>;
   readonly #exactlyOnce: boolean;
   readonly #log: StageInstanceOptions['log'];
   readonly #now: () => number;
@@ -128,7 +97,7 @@ export class StageTransform extends Transform implements ContextHost {
         throw new SedaError('SEDA_STAGE_OUTPUT_UNKNOWN', `stage "${info.name}" has no output "${name}"; its outputs are: ${[...this.#outputs.keys()].join(', ') || '(none)'}`);
       }
     }
-    this.#dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : info.dlqTopic);
+    const dlqTopic = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : info.dlqTopic);
     if (info.hasState && options.state === undefined) {
       throw new SedaError('SEDA_STAGE_NO_STATE', `stage "${info.name}" declares state, but no state store was given to run it`);
     }
@@ -146,14 +115,21 @@ export class StageTransform extends Transform implements ContextHost {
       throw new SedaError('SEDA_STAGE_NO_TABLES', `stage "${info.name}" declares tables, but nothing was given to read them (run it with seda run, or give the test driver "tables")`);
     }
     this.#tables = Object.keys(info.tables ?? {}).length > 0 ? options.tables : undefined;
-    this.#dlqPartitions = partitions[this.#dlqTopic] ?? 0;
     this.#group = options.group ?? info.name;
     this.#exactlyOnce = mode === 'exactly-once';
     this.#state = options.state;
-    this.#retryPolicy = { ...info.retry, ...options.retry };
-    this.#sleep = options.sleep ?? defaultSleep;
     this.#counters = options.counters ?? { recordsIn: 0, recordsOut: {}, deadLetters: 0, retries: 0, lateDropped: 0, duplicatesSkipped: 0, unlineaged: 0 };
     for (const name of this.#outputs.keys()) this.#counters.recordsOut[name] ??= 0;
+    const deadLetters: DeadLetterTarget = {
+      stage: info.name,
+      topic: dlqTopic,
+      partitions: partitions[dlqTopic] ?? 0,
+      maxMessageBytes: options.maxMessageBytes,
+      counters: this.#counters,
+    };
+    this.#deadLetters = deadLetters;
+    const retrying = withRetry<SedaRecord, Context>((record, ctx) => def.process(record, ctx), { ...info.retry, ...options.retry }, { counters: this.#counters, sleep: options.sleep });
+    this.#process = withDeadLetter(retrying, (ctx, err) => sendDeadLetter(deadLetters, ctx, err));
     this.#log = options.log;
     this.#now = options.now ?? Date.now;
     // Options are resolved (parsed, checked, defaulted) once, here, never per record.
@@ -288,7 +264,7 @@ export class StageTransform extends Transform implements ContextHost {
 
   /** Processes records from index `from`; returns a promise only once a record needed one. */
   #run(lane: Lane, records: RawRecord[], out: OutputBatch, from: number): Promise<void> | undefined {
-    const def = this.#def;
+    const process = this.#process;
     const { ctx, dedupe } = lane;
     for (let i = from; i < records.length; i++) {
       const raw = records[i];
@@ -305,28 +281,17 @@ export class StageTransform extends Transform implements ContextHost {
       }
       ctx.raw = raw;
       ctx.mark = out.messages.length;
-      const record = this.#decode(ctx, raw, out);
+      const record = this.#decode(ctx, raw);
       if (record === undefined) continue;
-      const savepoint = ctx.stateBatch?.savepoint() ?? 0;
-      lane.windows?.savepoint();
-      const mark = ctx.mark;
-      let result: void | Promise<void>;
-      try {
-        result = def.process(record, ctx);
-      } catch (err) {
-        return this.#retry(lane, raw, record, out, err, savepoint, mark).then(() => this.#run(lane, records, out, i + 1));
-      }
-      if (isThenable(result)) {
-        return Promise.resolve(result).then(
-          () => this.#run(lane, records, out, i + 1),
-          (err: unknown) => this.#retry(lane, raw, record, out, err, savepoint, mark).then(() => this.#run(lane, records, out, i + 1)),
-        );
-      }
+      ctx.beginAttempt();
+      // A failure of process ends as the record's dead letter (withDeadLetter), not here.
+      const pending = process(record, ctx);
+      if (pending !== undefined) return Promise.resolve(pending).then(() => this.#run(lane, records, out, i + 1));
     }
     return undefined;
   }
 
-  #decode(ctx: Context, raw: RawRecord, out: OutputBatch): SedaRecord | undefined {
+  #decode(ctx: Context, raw: RawRecord): SedaRecord | undefined {
     const input = this.#info.input;
     try {
       return {
@@ -341,56 +306,9 @@ export class StageTransform extends Transform implements ContextHost {
     } catch (err) {
       // A codec's own code (e.g. SEDA_CODEC_SCHEMA: JSON that breaks its schema) says more than "cannot decode".
       const code = err instanceof SedaError && err.code.startsWith('SEDA_CODEC_') ? err.code : 'SEDA_CODEC_DECODE';
-      this.#deadLetter(ctx, raw, out, new SedaError(code, `cannot decode record: ${(err as Error).message}`, { cause: err }));
+      sendDeadLetter(this.#deadLetters, ctx, new SedaError(code, `cannot decode record: ${(err as Error).message}`, { cause: err }));
       return undefined;
     }
-  }
-
-  async #retry(lane: Lane, raw: RawRecord, record: SedaRecord, out: OutputBatch, first: unknown, savepoint: number, mark: number): Promise<void> {
-    const { attempts, backoffMs, maxBackoffMs } = this.#retryPolicy;
-    const ctx = lane.ctx;
-    let err = first;
-    for (let attempt = 1; ; attempt++) {
-      // A failed attempt leaves no trace: neither its outputs nor its state writes.
-      out.messages.length = mark;
-      ctx.stateBatch?.rollback(savepoint);
-      lane.windows?.rollback();
-      const retriable = !(err instanceof SedaError) || err.canRetry;
-      if (!retriable || attempt >= attempts) {
-        this.#deadLetter(ctx, raw, out, err);
-        return;
-      }
-      this.#counters.retries++;
-      ctx.log.warn({ err, offset: raw.offset, attempt }, 'process failed; retrying');
-      await this.#sleep(Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1)));
-      ctx.raw = raw;
-      try {
-        await def(this.#def, record, ctx);
-        return;
-      } catch (e) {
-        err = e;
-      }
-    }
-  }
-
-  #deadLetter(ctx: Context, raw: RawRecord, out: OutputBatch, err: unknown): void {
-    const e = err instanceof Error ? err : new Error(String(err));
-    const lineage = `${ctx.lineagePrefix}${raw.offset}:${out.messages.length - ctx.mark}`;
-    const msg: OutgoingMessage = { topic: this.#dlqTopic, key: raw.key, value: raw.value, headers: deadLetterHeaderList(this.#info.name, raw, e, lineage) };
-    if (this.#maxMessageBytes !== undefined && messageSizeBytes(msg) > this.#maxMessageBytes) {
-      // A dead letter the producer would refuse fails the stage at every restart: it goes without
-      // its value (still at its source offset in the input), saying so.
-      msg.headers!.push({ [deadLetterHeaders.valueDropped]: String(raw.value?.length ?? 0) });
-      msg.value = null;
-    }
-    if (raw.key === null || raw.key === undefined) {
-      const partition = nullKeyPartition(raw, this.#dlqPartitions);
-      if (partition !== undefined) msg.partition = partition;
-    }
-    out.messages.push(msg);
-    out.deadLetters++;
-    this.#counters.deadLetters++;
-    ctx.log.warn({ offset: raw.offset, code: errorCode(e), err: e.message }, 'record sent to dead-letter topic');
   }
 
   #onWindow(ctx: Context, w: WindowResult): void {
@@ -449,8 +367,4 @@ function maxTimestamp(records: RawRecord[]): number {
   let max = Number.NEGATIVE_INFINITY;
   for (const r of records) if (r.timestamp > max) max = r.timestamp;
   return max;
-}
-
-function def(d: StageDefinition, record: SedaRecord, ctx: StageContext): void | Promise<void> {
-  return d.process(record, ctx);
 }

@@ -6,7 +6,7 @@ import { memoryTables, type TestTableRecord } from './memory-tables.js';
 import { createMemoryState } from './memory-state.js';
 import type { HeaderValue, InputBatch, MessageHeaders, OutputBatch, RawRecord } from './record.js';
 import { createCounters, type DeliveryMode, type Stage, type StageCounters } from './stage.js';
-import { deadLetterHeaders } from './stage-transform.js';
+import { deadLetterHeaders } from './dead-letter.js';
 import type { RangeOptions, StateProvider, WindowResult } from './state.js';
 import { createWindows } from './windows.js';
 

@@ -1,6 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type Logger } from '@seda/core';
 import { createTopic, describeTopic, listTopics } from './admin.js';
+import { connectClient, disconnectClient } from './client-connection.js';
 import { isQueueFull, QueueRoom } from './queue-room.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
@@ -87,10 +88,10 @@ export class KafkaChangelog {
   }
 
   async connect(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.#producer.connect({ timeout: 15_000 }, (err) =>
-        err ? reject(new SedaError('SEDA_KAFKA_CONNECT', `cannot reach Kafka at ${this.#options.brokers} for changelog "${this.topic}": ${err.message}`, { cause: err, canRetry: true })) : resolve(),
-      ),
+    await connectClient(
+      this.#producer,
+      15_000,
+      (err) => new SedaError('SEDA_KAFKA_CONNECT', `cannot reach Kafka at ${this.#options.brokers} for changelog "${this.topic}": ${err.message}`, { cause: err, canRetry: true }),
     );
     this.#producer.setPollInterval(2);
   }
@@ -153,9 +154,7 @@ export class KafkaChangelog {
       },
       { ...topic, 'auto.offset.reset': 'earliest' },
     );
-    await new Promise<void>((resolve, reject) =>
-      c.connect({ timeout: 15_000 }, (err) => (err ? reject(new SedaError('SEDA_KAFKA_CONNECT', `cannot read changelog "${this.topic}": ${err.message}`, { cause: err, canRetry: true })) : resolve())),
-    );
+    await connectClient(c, 15_000, (err) => new SedaError('SEDA_KAFKA_CONNECT', `cannot read changelog "${this.topic}": ${err.message}`, { cause: err, canRetry: true }));
     return c;
   }
 
@@ -216,27 +215,12 @@ export class KafkaChangelog {
   /** Flushes and disconnects, bounded. */
   async close(): Promise<void> {
     await new Promise<void>((resolve) => this.#producer.flush(10_000, () => resolve()));
-    // The poll timer first: a poll of a producer disconnect() has freed crashes the process (found by client churn).
-    this.#producer.setPollInterval(0);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 10_000);
-      this.#producer.disconnect(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
+    // disconnectClient stops the poll timer first: a poll of a producer disconnect() has freed crashes the process (found by client churn).
+    await disconnectClient(this.#producer, { timeoutMs: 10_000 });
     await this.#reading;
     const r = await this.#reader?.catch(() => undefined);
     this.#reader = undefined;
-    if (r !== undefined) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 10_000);
-        r.disconnect(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    if (r !== undefined) await disconnectClient(r, { timeoutMs: 10_000 });
   }
 }
 

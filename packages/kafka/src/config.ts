@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import Kafka from 'node-rdkafka';
 import { join } from 'node:path';
-import { SedaError } from '@seda/core';
+import { SedaError, splitKeyValue } from '@seda/core';
 import { consumerOnlyProperties, producerOnlyProperties } from './client-properties.js';
 
 /** librdkafka properties, passed through as they are. */
@@ -43,17 +43,21 @@ export function resolveBrokers(options: { brokers?: string; cwd?: string; env?: 
   throw new SedaError('SEDA_KAFKA_NO_BROKER', 'no Kafka broker: pass --brokers host:port, set SEDA_BROKERS, or start one with `seda broker`');
 }
 
+/** A librdkafka property's value from text (a flag, the environment): trimmed, numbers and booleans typed. */
+export function kafkaPropertyValue(text: string): string | number | boolean {
+  const raw = text.trim();
+  return raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+}
+
 /** Parses repeated `--kafka key=value` flags; numbers and booleans are typed. */
 export function parseKafkaProperties(pairs: string[]): KafkaProperties {
   const props: KafkaProperties = {};
   for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
+    const kv = splitKeyValue(pair);
+    if (kv === undefined) {
       throw new SedaError('SEDA_KAFKA_CONFIG', `--kafka "${pair}" is not key=value (a librdkafka property, e.g. --kafka linger.ms=5)`);
     }
-    const key = pair.slice(0, eq).trim();
-    const raw = pair.slice(eq + 1).trim();
-    props[key] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+    props[kv.key] = kafkaPropertyValue(kv.value);
   }
   return props;
 }

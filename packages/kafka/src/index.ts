@@ -2,6 +2,7 @@ export { kafkaErrorCodes, type KafkaErrorCode } from './errors.js';
 export {
   resolveBrokers,
   parseKafkaProperties,
+  kafkaPropertyValue,
   checkKafkaProperties,
   splitKafkaProperties,
   belongsElsewhere,
@@ -14,6 +15,14 @@ export {
 } from './config.js';
 export { consumerDefaults, producerDefaults } from './client-defaults.js';
 export { consumerOnlyProperties, producerOnlyProperties } from './client-properties.js';
+export {
+  connectClient,
+  disconnectClient,
+  type ConnectableClient,
+  type DisconnectableClient,
+  type FlushingClient,
+  type DisconnectOptions,
+} from './client-connection.js';
 export { OffsetTracker, type Ticket } from './offset-tracker.js';
 export { KafkaSource, type KafkaSourceOptions } from './source.js';
 export { type TopicPartition, type TopicPartitionOffset } from './topic-partition.js';

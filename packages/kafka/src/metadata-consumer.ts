@@ -1,5 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
+import { connectClient, disconnectClient } from './client-connection.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
 
 /** A failed admin request, as one retryable `SEDA_KAFKA_ADMIN` error naming the brokers. */
@@ -34,19 +35,13 @@ export async function connectConsumer(
     },
     { ...extra.topic, ...topic },
   );
-  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: timeoutMs }, (err) => (err ? reject(wrap('connecting', brokers, err)) : resolve())));
+  await connectClient(consumer, timeoutMs, (err) => wrap('connecting', brokers, err));
   return consumer;
 }
 
 /** Disconnects a consumer, giving up waiting after `timeoutMs` (default 10 s). */
-export function disconnectConsumer(consumer: Kafka.KafkaConsumer, timeoutMs = 10_000): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    consumer.disconnect(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+export async function disconnectConsumer(consumer: Kafka.KafkaConsumer, timeoutMs = 10_000): Promise<void> {
+  await disconnectClient(consumer, { timeoutMs });
 }
 
 /** Runs `fn` with a connected metadata-only consumer (of `group` when given), then disconnects. */

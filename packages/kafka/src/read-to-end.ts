@@ -10,6 +10,8 @@ export interface StoredRecord {
   offset: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** The record's Kafka timestamp, epoch ms (0 when it has none). */
+  timestamp: number;
   /** Headers in record order (a name may repeat). */
   headers: Array<{ key: string; value: Buffer }>;
 }
@@ -73,7 +75,7 @@ export async function readToEnd(brokers: string, topics: string[], options: Read
         const key = `${m.topic}/${m.partition}`;
         const high = remaining.get(key);
         if (high === undefined || m.offset >= high) continue;
-        out.get(m.topic)!.push({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key == null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key), value: m.value, headers: headersOf(m.headers) });
+        out.get(m.topic)!.push({ topic: m.topic, partition: m.partition, offset: m.offset, key: m.key == null ? null : Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key), value: m.value, timestamp: m.timestamp ?? 0, headers: headersOf(m.headers) });
         if (m.offset + 1 >= high) remaining.delete(key);
       }
     }

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, tpKey, type Logger, type OutputBatch } from '@seda/core';
+import { cannotReach, connectClient, disconnectClient } from './client-connection.js';
 import { producerDefaults } from './client-defaults.js';
 import { isQueueFull, QueueRoom } from './queue-room.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
@@ -122,18 +123,7 @@ export class KafkaSink extends Writable {
   /** Connects the producer; fails with one clear error when the broker cannot be reached. */
   async connect(): Promise<void> {
     const timeout = this.#options.connectTimeoutMs ?? 15_000;
-    await new Promise<void>((resolve, reject) =>
-      this.producer.connect({ timeout }, (err) =>
-        err
-          ? reject(
-              new SedaError('SEDA_KAFKA_CONNECT', `cannot reach Kafka at ${this.#options.brokers} (${err.message}); check --brokers and that the broker is running`, {
-                cause: err,
-                canRetry: true,
-              }),
-            )
-          : resolve(),
-      ),
-    );
+    await connectClient(this.producer, timeout, cannotReach(this.#options.brokers));
     this.producer.setPollInterval(this.#options.pollIntervalMs ?? 5);
   }
 
@@ -257,14 +247,7 @@ export class KafkaSink extends Writable {
     this.#closed ??= (async () => {
       if (!this.producer.isConnected()) return;
       await this.flush(timeoutMs).catch((err: unknown) => this.#log.warn({ err }, 'flush on close failed'));
-      this.producer.setPollInterval(0);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        this.producer.disconnect(timeoutMs, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await disconnectClient(this.producer, { timeoutMs, flushMs: timeoutMs });
     })();
     return this.#closed;
   }

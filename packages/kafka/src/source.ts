@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type InputBatch, type Logger, type RawRecord } from '@seda/core';
+import { cannotReach, connectClient, disconnectClient } from './client-connection.js';
 import { consumerDefaults } from './client-defaults.js';
 import { splitKafkaProperties, type KafkaProperties } from './config.js';
 import { startAboveLogStart } from './retention.js';
@@ -138,19 +139,7 @@ export class KafkaSource extends Readable {
   /** Connects and subscribes; fails with one clear error when the broker cannot be reached. */
   async connect(): Promise<void> {
     const timeout = this.#options.connectTimeoutMs ?? 15_000;
-    await new Promise<void>((resolve, reject) =>
-      this.consumer.connect({ timeout }, (err) =>
-        err
-          ? reject(
-              new SedaError(
-                'SEDA_KAFKA_CONNECT',
-                `cannot reach Kafka at ${this.#options.brokers} (${err.message}); check --brokers and that the broker is running`,
-                { cause: err, canRetry: true },
-              ),
-            )
-          : resolve(),
-      ),
-    );
+    await connectClient(this.consumer, timeout, cannotReach(this.#options.brokers));
     this.#connected = true;
     this.consumer.subscribe(this.#options.topics);
     this.#log.debug({ topics: this.#options.topics }, 'subscribed');
@@ -407,16 +396,7 @@ export class KafkaSource extends Readable {
         } catch (err) {
           this.#log.debug({ err }, 'unsubscribe failed');
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.#log.warn(`consumer did not disconnect within ${timeoutMs} ms`);
-            resolve();
-          }, timeoutMs);
-          this.consumer.disconnect(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        if (!(await disconnectClient(this.consumer, { timeoutMs }))) this.#log.warn(`consumer did not disconnect within ${timeoutMs} ms`);
         this.#connected = false;
       }
       this.#closing = true;

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import Kafka from 'node-rdkafka';
 import { SedaError, silentLogger, type DeliveryMode, type Logger } from '@seda/core';
-import { createTopic, listTopics, splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
-import { disconnectBounded, type TopicReader } from './topic-reader.js';
+import { connectClient, createTopic, disconnectClient, listTopics, splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
+import type { TopicReader } from './topic-reader.js';
 
 /** The compacted topic running stages and sources announce themselves on. */
 export const announceTopic = '_seda_stages';
@@ -94,10 +94,10 @@ export async function announce(descriptor: Omit<StageDescriptor, 'host' | 'pid' 
   delete global['statistics.interval.ms'];
   const producer = new Kafka.Producer({ 'bootstrap.servers': options.brokers, dr_cb: false, 'linger.ms': 0, ...global, 'enable.idempotence': false });
   producer.on('event.error', (err: Kafka.LibrdKafkaError) => log.debug({ err }, 'announcement producer error (librdkafka retries)'));
-  await new Promise<void>((resolve, reject) =>
-    producer.connect({ timeout: 10_000 }, (err) =>
-      err ? reject(new SedaError('SEDA_RUNTIME_ANNOUNCE', `cannot announce on ${options.brokers}: ${err.message}; pass --no-announce where the topic ${topic} may not be written`, { cause: err, canRetry: true })) : resolve(),
-    ),
+  await connectClient(
+    producer,
+    10_000,
+    (err) => new SedaError('SEDA_RUNTIME_ANNOUNCE', `cannot announce on ${options.brokers}: ${err.message}; pass --no-announce where the topic ${topic} may not be written`, { cause: err, canRetry: true }),
   );
   producer.setPollInterval(100);
   const key = Buffer.from(announceKey(d));
@@ -122,7 +122,7 @@ export async function announce(descriptor: Omit<StageDescriptor, 'host' | 'pid' 
         clearInterval(timer);
         if (tombstone) publish(null);
         await new Promise<void>((resolve) => producer.flush(5000, () => resolve()));
-        await disconnectBounded(producer);
+        await disconnectClient(producer);
       })());
   return { descriptor: d, stop: () => end(true), abandon: () => end(false) };
 }

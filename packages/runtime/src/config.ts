@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
-import { SedaError } from '@seda/core';
-import { checkKafkaProperties, type KafkaProperties } from '@seda/kafka';
+import { SedaError, splitKeyValue } from '@seda/core';
+import { checkKafkaProperties, kafkaPropertyValue, type KafkaProperties } from '@seda/kafka';
 import { runConfigFields, runConfigSchema, type RunConfig, type RunConfigField, type RunConfigKey } from './config-schema.js';
 import { isSecretKey, redactValue } from './secrets.js';
 
@@ -73,15 +73,13 @@ function typed(field: RunConfigField, raw: string): unknown {
 function pairs(list: string[], key: string, origin: string, problems: ConfigProblem[], source: ConfigProblem['source'], typedValues: boolean): { [k: string]: unknown } {
   const out: { [k: string]: unknown } = {};
   for (const pair of list) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) {
+    const kv = splitKeyValue(pair);
+    if (kv === undefined) {
       const shown = isSecretKey(pair) ? '[redacted]' : pair;
       problems.push({ code: 'bad_value', key, source, origin, message: `"${shown}" is not name=value` });
       continue;
     }
-    const k = pair.slice(0, eq).trim();
-    const raw = pair.slice(eq + 1).trim();
-    out[k] = typedValues ? (raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw) : raw;
+    out[kv.key] = typedValues ? kafkaPropertyValue(kv.value) : kv.value.trim();
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { deadLetterHeaders, SedaError, type Logger, silentLogger } from '@seda/core';
-import { createTopic, listTopics, splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
-import { disconnectBounded, headerValue, type ReadMessage, type TopicReader } from './topic-reader.js';
+import { connectClient, createTopic, disconnectClient, listTopics, splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
+import { headerValue, type ReadMessage, type TopicReader } from './topic-reader.js';
 
 /** The compacted topic recording which dead letters were replayed (key `<dlq>/<partition>/<offset>`). */
 export const replayLogTopic = '_seda_dlq_replays';
@@ -288,7 +288,7 @@ export async function replayDeadLetters(reader: TopicReader, options: ReplayOpti
       (options.log ?? silentLogger).info({ from: positionKey(topic, d), to, landed }, 'dead letter replayed');
     }
   } finally {
-    await disconnectBounded(producer);
+    await disconnectClient(producer);
   }
   return result;
 }
@@ -306,9 +306,7 @@ async function connectProducer(brokers: string, kafka?: KafkaProperties): Promis
   const { global } = splitKafkaProperties(kafka, 'producer');
   delete global['statistics.interval.ms'];
   const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'enable.idempotence': true, 'linger.ms': 0, ...global });
-  await new Promise<void>((resolve, reject) =>
-    producer.connect({ timeout: 10_000 }, (err) => (err ? reject(new SedaError('SEDA_RUNTIME_DLQ_REPLAY', `cannot reach Kafka at ${brokers} to replay: ${err.message}`, { cause: err, canRetry: true })) : resolve())),
-  );
+  await connectClient(producer, 10_000, (err) => new SedaError('SEDA_RUNTIME_DLQ_REPLAY', `cannot reach Kafka at ${brokers} to replay: ${err.message}`, { cause: err, canRetry: true }));
   producer.setPollInterval(5);
   return producer;
 }

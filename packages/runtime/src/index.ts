@@ -28,7 +28,7 @@ export { createStateQuery, keyPartition, murmur2, type StateQuery, type StateQue
 export { kafkaLogProperties, pinoLevelOf, routeKafkaLogs, type KafkaLogEvent } from './kafka-log.js';
 export { describeHop, describeChain, type Hop } from './chain.js';
 export { clusterKafkaDefaults } from './broker-defaults.js';
-export { TopicReader, headerValue, disconnectBounded, type ReadMessage } from './topic-reader.js';
+export { TopicReader, headerValue, type ReadMessage } from './topic-reader.js';
 export {
   announce,
   announceInstance,

@@ -49,60 +49,35 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
   );
 
   // Counters mirror the stage's own counts at scrape time (prom-client counters only go up: add the difference).
-  const mirror = (counter: Counter<string>, read: () => Array<[labels: { [k: string]: string }, value: number]>) => {
+  type Series = Array<[labels: { [k: string]: string }, value: number]>;
+  const mirrored = (name: string, help: string, labelNames: string[], read: () => Series): Counter<string> => {
     const seen = new Map<string, number>();
-    return () => {
-      for (const [labels, value] of read()) {
-        const key = JSON.stringify(labels);
-        const before = seen.get(key);
-        const delta = value - (before ?? 0);
-        if (delta > 0 || before === undefined) counter.inc(labels, Math.max(0, delta)); // a series shows from the start, at 0
-        seen.set(key, value);
-      }
-    };
+    const counter: Counter<string> = new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect: () => {
+        for (const [labels, value] of read()) {
+          const key = JSON.stringify(labels);
+          const before = seen.get(key);
+          const delta = value - (before ?? 0);
+          if (delta > 0 || before === undefined) counter.inc(labels, Math.max(0, delta)); // a series shows from the start, at 0
+          seen.set(key, value);
+        }
+      },
+    });
+    return counter;
   };
-  const recordsIn: Counter<string> = new Counter({
-    name: 'seda_records_in_total',
-    help: 'Input records the stage took in (each retry of a record counts once).',
-    labelNames: ['topic'],
-    registers,
-    collect: () => syncIn(),
-  });
-  const syncIn = mirror(recordsIn, () => [[{ topic: topics.input }, counters.recordsIn]]);
-  const recordsOut: Counter<string> = new Counter({
-    name: 'seda_records_out_total',
-    help: 'Records the stage emitted, per output.',
-    labelNames: ['output', 'topic'],
-    registers,
-    collect: () => syncOut(),
-  });
-  const syncOut = mirror(recordsOut, () => Object.entries(topics.outputs).map(([output, topic]) => [{ output, topic }, counters.recordsOut[output] ?? 0]));
-  const deadLetters: Counter<string> = new Counter({
-    name: 'seda_dead_letters_total',
-    help: 'Records sent to the dead-letter topic (after their last retry, or undecodable).',
-    labelNames: ['topic'],
-    registers,
-    collect: () => syncDead(),
-  });
-  const syncDead = mirror(deadLetters, () => [[{ topic: topics.dlq }, counters.deadLetters]]);
-  const retries: Counter<string> = new Counter({ name: 'seda_retries_total', help: 'Retried attempts of process().', registers, collect: () => syncRetries() });
-  const syncRetries = mirror(retries, () => [[{}, counters.retries]]);
-  const late: Counter<string> = new Counter({ name: 'seda_late_records_dropped_total', help: 'Records dropped as later than their window\'s grace.', registers, collect: () => syncLate() });
-  const syncLate = mirror(late, () => [[{}, counters.lateDropped]]);
-  const duplicates: Counter<string> = new Counter({
-    name: 'seda_duplicates_skipped_total',
-    help: 'exactly-once: input records skipped because their lineage was already applied.',
-    registers,
-    collect: () => syncDuplicates(),
-  });
-  const syncDuplicates = mirror(duplicates, () => [[{}, counters.duplicatesSkipped]]);
-  const unlineaged: Counter<string> = new Counter({
-    name: 'seda_unlineaged_records_total',
-    help: 'exactly-once: input records without a lineage header, applied as they came.',
-    registers,
-    collect: () => syncUnlineaged(),
-  });
-  const syncUnlineaged = mirror(unlineaged, () => [[{}, counters.unlineaged]]);
+  mirrored('seda_records_in_total', 'Input records the stage took in (each retry of a record counts once).', ['topic'], () => [[{ topic: topics.input }, counters.recordsIn]]);
+  mirrored('seda_records_out_total', 'Records the stage emitted, per output.', ['output', 'topic'], () =>
+    Object.entries(topics.outputs).map(([output, topic]) => [{ output, topic }, counters.recordsOut[output] ?? 0]),
+  );
+  mirrored('seda_dead_letters_total', 'Records sent to the dead-letter topic (after their last retry, or undecodable).', ['topic'], () => [[{ topic: topics.dlq }, counters.deadLetters]]);
+  mirrored('seda_retries_total', 'Retried attempts of process().', [], () => [[{}, counters.retries]]);
+  mirrored('seda_late_records_dropped_total', "Records dropped as later than their window's grace.", [], () => [[{}, counters.lateDropped]]);
+  mirrored('seda_duplicates_skipped_total', 'exactly-once: input records skipped because their lineage was already applied.', [], () => [[{}, counters.duplicatesSkipped]]);
+  mirrored('seda_unlineaged_records_total', 'exactly-once: input records without a lineage header, applied as they came.', [], () => [[{}, counters.unlineaged]]);
 
   const batchDuration = new Histogram({
     name: 'seda_batch_duration_seconds',
@@ -125,14 +100,12 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
   const restores = options.restores ?? running.state?.restores;
   if (restores !== undefined) {
     const read = restores;
-    const restored = new Counter({
-      name: 'seda_state_restored_records_total',
-      help: 'Changelog records replayed into the local state store (restores of partitions that moved here or were behind).',
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect: () => syncRestored(),
-    });
-    const syncRestored = mirror(restored, () => read().map((r) => [{ topic: r.topic, partition: String(r.partition) }, r.restored]));
+    mirrored(
+      'seda_state_restored_records_total',
+      'Changelog records replayed into the local state store (restores of partitions that moved here or were behind).',
+      ['topic', 'partition'],
+      () => read().map((r) => [{ topic: r.topic, partition: String(r.partition) }, r.restored]),
+    );
     new Gauge({
       name: 'seda_state_restore_remaining_records',
       help: 'Changelog records a restore in progress still has to read (0 when none runs).',

@@ -66,7 +66,6 @@ export class Shutdown {
     await this.#p.stageState?.stopStandby();
     policy.stopInterval();
     source.pause();
-    source.unpipe();
     if (failure.error === undefined) {
       // Let what was fetched go through the stage and out, then commit it.
       transform.end();

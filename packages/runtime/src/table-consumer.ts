@@ -1,7 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { SedaError, type Logger } from '@seda/core';
-import { splitKafkaProperties, type KafkaProperties, type TopicPartitionOffset } from '@seda/kafka';
-import { disconnectBounded, TopicReader } from './topic-reader.js';
+import { disconnectClient, splitKafkaProperties, type KafkaProperties, type TopicPartitionOffset } from '@seda/kafka';
+import { TopicReader } from './topic-reader.js';
 
 /** Options of {@link TableConsumer}. */
 export interface TableConsumerOptions {
@@ -103,7 +103,7 @@ export class TableConsumer {
     await this.#loop.catch(() => {});
     for (const w of this.#arrivals) w();
     this.#arrivals.clear();
-    await disconnectBounded(this.#consumer);
+    await disconnectClient(this.#consumer);
     await this.#watermarks.close();
   }
 }

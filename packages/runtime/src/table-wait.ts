@@ -34,13 +34,24 @@ export async function waitForTables(lanes: readonly TableLane[], partition: numb
   const since = Date.now();
   for (const lane of lanes) {
     while (!lane.queue.decides(t)) {
-      const { low, high } = await o.fetcher.watermarks(lane.topic, partition);
+      // A failed query (a leader moving, a broker down) does not tell the table is caught up: it is
+      // asked again after the next fetch round, within the idle bound like a consumer behind.
+      let marks: { low: number; high: number } | undefined;
+      let failure: unknown;
+      try {
+        marks = await o.fetcher.watermarks(lane.topic, partition);
+      } catch (err) {
+        failure = err;
+      }
       // Caught up: nothing left to fetch (below `low` the log was deleted or compacted away).
-      if (Math.max(lane.queue.fetchedTo, low) >= high) break;
+      if (marks !== undefined && Math.max(lane.queue.fetchedTo, marks.low) >= marks.high) break;
       // Idle: no record fetched for idleMs, counted from this wait's start (a table quiet for hours is not idle).
       if (Date.now() - Math.max(since, lane.progressAt) > o.idleMs) {
         o.stats.idleTimeouts++;
-        o.log.warn({ table: lane.name, partition, fetchedTo: lane.queue.fetchedTo, high, idleMs: o.idleMs }, 'table consumer behind and idle; processing on with what was fetched (the join order may differ on a replay)');
+        o.log.warn(
+          { table: lane.name, partition, fetchedTo: lane.queue.fetchedTo, high: marks?.high, idleMs: o.idleMs, err: failure },
+          'table consumer behind and idle; processing on with what was fetched (the join order may differ on a replay)',
+        );
         break;
       }
       await o.fetcher.nextFetch();

@@ -1,6 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
-import { splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
+import { connectClient, disconnectClient, splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
 
 /** A record read by {@link TopicReader}. */
 export interface ReadMessage {
@@ -42,7 +42,7 @@ export class TopicReader {
         { 'bootstrap.servers': this.#brokers, 'group.id': `seda-reader-${process.pid}`, 'enable.auto.commit': false, 'allow.auto.create.topics': false, ...global },
         { ...topic, 'auto.offset.reset': 'earliest' },
       );
-      await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, (err) => (err ? reject(wrap('connecting', this.#brokers, err)) : resolve())));
+      await connectClient(c, 10_000, (err) => wrap('connecting', this.#brokers, err));
       c.setDefaultConsumeTimeout(500);
       return c;
     })();
@@ -129,21 +129,8 @@ export class TopicReader {
     await this.#turn;
     const c = await this.#consumer?.catch(() => undefined);
     this.#consumer = undefined;
-    if (c !== undefined) await disconnectBounded(c);
+    if (c !== undefined) await disconnectClient(c);
   }
-}
-
-/** Disconnects a librdkafka client, waiting at most `timeoutMs` (a broker gone must not hang a stop). */
-export function disconnectBounded(client: { disconnect(cb: () => void): unknown; setPollInterval?: (ms: number) => unknown }, timeoutMs = 5000): Promise<void> {
-  // A producer's poll timer would go on polling the freed client.
-  client.setPollInterval?.(0);
-  return new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, timeoutMs);
-    client.disconnect(() => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
 }
 
 /** A header's value as a string (the last one of that name), if present. */

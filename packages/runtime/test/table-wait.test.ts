@@ -68,4 +68,22 @@ describe('waitForTables (the idle bound)', function () {
     expect(fetcher.rounds).to.equal(0);
     expect(stats.idleTimeouts).to.equal(0);
   });
+
+  it('a failing watermark query is not taken for caught up: asked again each round, then the idle bound, with the error in the warning', async () => {
+    const lane: TableLane = { name: 'tariffs', topic: 't', queue: new TableQueue(0), progressAt: Date.now() };
+    let asked = 0;
+    const fetcher: TableFetcher = {
+      watermarks: async () => {
+        asked++;
+        throw new Error('leader not available');
+      },
+      nextFetch: () => new Promise((r) => setTimeout(r, 10)),
+    };
+    const { log, seen } = warnings();
+    const stats = { idleTimeouts: 0 };
+    await waitForTables([lane], 1, 100, { fetcher, idleMs: 100, log, stats });
+    expect(asked).to.be.greaterThan(1);
+    expect(stats.idleTimeouts).to.equal(1);
+    expect((seen[0].obj as { err?: Error }).err?.message).to.equal('leader not available');
+  });
 });

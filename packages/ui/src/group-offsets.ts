@@ -1,7 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
-import { splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
-import { disconnectBounded } from '@seda/runtime';
+import { connectClient, disconnectClient, splitKafkaProperties, type KafkaProperties } from '@seda/kafka';
 
 /**
  * Committed offsets of consumer groups, read (never committed) through one
@@ -25,9 +24,7 @@ export class GroupOffsets {
         const { global, topic } = splitKafkaProperties(this.#kafka, 'consumer');
         delete global['statistics.interval.ms'];
         const consumer = new Kafka.KafkaConsumer({ 'bootstrap.servers': this.#brokers, 'group.id': group, 'enable.auto.commit': false, 'allow.auto.create.topics': false, ...global }, topic);
-        await new Promise<void>((resolve, reject) =>
-          consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(new SedaError('SEDA_UI_KAFKA', `cannot read offsets of group "${group}" on ${this.#brokers}: ${err.message}`, { cause: err, canRetry: true })) : resolve())),
-        );
+        await connectClient(consumer, 10_000, (err) => new SedaError('SEDA_UI_KAFKA', `cannot read offsets of group "${group}" on ${this.#brokers}: ${err.message}`, { cause: err, canRetry: true }));
         return consumer;
       })();
       c.catch(() => this.#consumers.delete(group));
@@ -55,7 +52,7 @@ export class GroupOffsets {
     await Promise.all(
       all.map(async (p) => {
         const c = await p.catch(() => undefined);
-        if (c !== undefined) await disconnectBounded(c);
+        if (c !== undefined) await disconnectClient(c);
       }),
     );
   }

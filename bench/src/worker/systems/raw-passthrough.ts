@@ -1,6 +1,7 @@
 import Kafka from 'node-rdkafka';
 import { lineageHeader } from '@seda/core';
-import { consumerDefaults, producerDefaults } from '@seda/kafka';
+import { connectClient, consumerDefaults, disconnectClient } from '@seda/kafka';
+import { rawProducer } from './raw-producer.js';
 import { required, waitUntil, type SystemFactory, type WorkerSystem } from './system.js';
 
 const ERR_ASSIGN = Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS;
@@ -78,13 +79,7 @@ export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
     },
     { 'auto.offset.reset': 'earliest' },
   );
-  const producer = new Kafka.Producer({
-    'bootstrap.servers': config.brokers,
-    dr_cb: true,
-    'enable.idempotence': true,
-    ...producerDefaults,
-    ...config.kafka,
-  });
+  const producer = rawProducer(config);
 
   producer.on('delivery-report', (err, report) => {
     inFlight--;
@@ -195,9 +190,9 @@ export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
     notes: () => (commitFailures > 0 ? [`${commitFailures} group commits failed (rebalance) and were left to the next commit`] : []),
     count: () => consumed,
     async start() {
-      await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+      await connectClient(producer, 15_000);
       producer.setPollInterval(5);
-      await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+      await connectClient(consumer, 15_000);
       consumer.subscribe([topic]);
       timer = setInterval(() => commit(), 1000);
       next();
@@ -209,8 +204,8 @@ export const rawPassthrough: SystemFactory = (config, hooks): WorkerSystem => {
       await new Promise<void>((resolve) => producer.flush(20_000, () => resolve()));
       await waitUntil(() => inFlight === 0, 10_000);
       commit(true);
-      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
-      await new Promise<void>((resolve) => producer.disconnect(10_000, () => resolve()));
+      await disconnectClient(consumer, { timeoutMs: 10_000 });
+      await disconnectClient(producer, { timeoutMs: 15_000, flushMs: 10_000 });
     },
   };
 };

@@ -1,7 +1,8 @@
 import Kafka from 'node-rdkafka';
-import { producerDefaults } from '@seda/kafka';
+import { connectClient, disconnectClient } from '@seda/kafka';
 import { nowMicros } from '../../payload.js';
 import { ProduceDriver } from './produce-load.js';
+import { rawProducer } from './raw-producer.js';
 import { required, sleep, type SystemFactory, type WorkerSystem } from './system.js';
 
 const ERR_QUEUE_FULL = Kafka.CODES.ERRORS.ERR__QUEUE_FULL;
@@ -21,13 +22,7 @@ export const rawProduce: SystemFactory = (config): WorkerSystem => {
   const driver = new ProduceDriver(config);
   const errors: string[] = [];
   let inFlight = 0;
-  const producer = new Kafka.Producer({
-    'bootstrap.servers': config.brokers,
-    dr_cb: true,
-    'enable.idempotence': true,
-    ...producerDefaults,
-    ...config.kafka,
-  });
+  const producer = rawProducer(config);
   producer.on('delivery-report', (err, report) => {
     inFlight--;
     if (err) errors.push(`delivery failed: ${err.message}`);
@@ -37,7 +32,7 @@ export const rawProduce: SystemFactory = (config): WorkerSystem => {
     errors,
     count: () => driver.acked,
     async start() {
-      await new Promise<void>((resolve, reject) => producer.connect({ timeout: 15_000 }, (err) => (err ? reject(err) : resolve())));
+      await connectClient(producer, 15_000);
       producer.setPollInterval(5);
     },
     go: () =>
@@ -67,7 +62,7 @@ export const rawProduce: SystemFactory = (config): WorkerSystem => {
       ),
     async stop() {
       await new Promise<void>((resolve) => producer.flush(20_000, () => resolve()));
-      await new Promise<void>((resolve) => producer.disconnect(10_000, () => resolve()));
+      await disconnectClient(producer, { timeoutMs: 15_000, flushMs: 10_000 });
     },
   };
 };

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { codecName, deliveryModes, describeOptions, isSessionSpec, isSource, lineageHeader, SedaError, type DeliveryMode, type OptionsSchema, type Source, type Stage } from '@seda/core';
+import { codecName, deliveryModes, describeOptions, isSessionSpec, isSource, lineageHeader, SedaError, splitKeyValue, type DeliveryMode, type OptionsSchema, type Source, type Stage } from '@seda/core';
 import { describeChain, loadPlugin, type Hop } from '@seda/runtime';
 
 function optionLines(schema: OptionsSchema): string[] {
@@ -100,10 +100,10 @@ function parseModes(pairs: string[], links: Array<Stage | Source>): { [stage: st
   const modes: { [stage: string]: DeliveryMode } = {};
   const stages = links.filter((p): p is Stage => !isSource(p));
   for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    const name = pair.slice(0, eq);
-    const mode = pair.slice(eq + 1) as DeliveryMode;
-    if (eq <= 0 || !deliveryModes.includes(mode)) {
+    const kv = splitKeyValue(pair);
+    const name = kv?.key ?? '';
+    const mode = kv?.value as DeliveryMode;
+    if (kv === undefined || !deliveryModes.includes(mode)) {
       throw new SedaError('SEDA_RUNTIME_OPTIONS', `--mode "${pair}" is not <stage>=<mode> with a mode among ${deliveryModes.join(', ')}, e.g. --mode billing=exactly-once`);
     }
     if (!stages.some((s) => s.name === name)) {

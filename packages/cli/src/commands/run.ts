@@ -209,6 +209,8 @@ async function superviseInstances(instances: number, maxRestarts: number, logger
   }
   const children = new Map<number, ChildProcess>();
   const restarts = new Array<number>(instances).fill(0);
+  /** Restarts waiting for their backoff. */
+  const pending = new Set<NodeJS.Timeout>();
   let stopping = false;
   let exitCode = 0;
   let resolveAll!: () => void;
@@ -239,15 +241,20 @@ async function superviseInstances(instances: number, maxRestarts: number, logger
       }
       restarts[index]++;
       log.warn({ instance: index, code, signal, restart: restarts[index] }, 'worker died; restarting it');
-      setTimeout(() => {
+      // Not unref'd: with every worker dead at once, this timer is all that keeps the supervisor alive.
+      const timer = setTimeout(() => {
+        pending.delete(timer);
         if (!stopping) start(index);
-      }, Math.min(5000, 250 * 2 ** (restarts[index] - 1))).unref();
+      }, Math.min(5000, 250 * 2 ** (restarts[index] - 1)));
+      pending.add(timer);
     });
   };
 
   const stopAll = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
+    for (const t of pending) clearTimeout(t);
+    pending.clear();
     if (children.size === 0) resolveAll();
     for (const child of children.values()) child.kill(signal);
     setTimeout(() => {

@@ -1,5 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { SedaError } from '@seda/core';
+import { connectClient, disconnectClient } from '../client-connection.js';
 import { readBrokerFile, type KafkaProperties } from '../config.js';
 import { metadata, watermarks, withConsumer, wrap } from '../metadata-consumer.js';
 
@@ -28,9 +29,7 @@ export interface BrokerAnnouncement {
 /** Writes one announcement record to {@link brokerInfoTopic} (which must exist) and waits for its acknowledgement (bounded). */
 export async function writeBrokerAnnouncement(bootstrap: string, announcement: BrokerAnnouncement, timeoutMs = 10_000): Promise<void> {
   const producer = new Kafka.Producer({ 'bootstrap.servers': bootstrap, dr_cb: true }, { 'message.timeout.ms': timeoutMs });
-  await new Promise<void>((resolve, reject) =>
-    producer.connect({ timeout: timeoutMs }, (err) => (err ? reject(wrap('connecting to announce the embedded broker', bootstrap, err)) : resolve())),
-  );
+  await connectClient(producer, timeoutMs, (err) => wrap('connecting to announce the embedded broker', bootstrap, err));
   try {
     producer.setPollInterval(20);
     await new Promise<void>((resolve, reject) => {
@@ -43,13 +42,7 @@ export async function writeBrokerAnnouncement(bootstrap: string, announcement: B
       producer.produce(brokerInfoTopic, 0, Buffer.from(JSON.stringify(announcement)), 'broker', Date.now());
     });
   } finally {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 5000);
-      producer.disconnect(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    await disconnectClient(producer, { timeoutMs: 5000 });
   }
 }
 
