@@ -47,6 +47,16 @@ describe('exactly-once refusals', function () {
       expect(err, stage.name).to.have.property('code', 'SEDA_RUNTIME_MODE');
     }
   });
+
+  it('seda run --mode exactly-once refuses a stage reading a global table, naming the stage and the table, before touching Kafka', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'seda-global-')), 'state');
+    const r = await runSeda(['run', fixture('site-lookup'), '--brokers', '127.0.0.1:1', '--mode', 'exactly-once', '--state-dir', dir], { timeoutMs: 30_000 });
+    expect(r.code).to.equal(1);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('error: '))).to.deep.equal([
+      'error: stage "site-lookup" reads global table "sites", which is not ordered with the stream, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state", or make the table co-partitioned (drop "global: true")',
+    ]);
+    expect(existsSync(dir), 'state directory created').to.equal(false);
+  });
 });
 
 describe('lineage through the runtime (real processes)', function () {
@@ -187,6 +197,9 @@ describe('seda describe for a chain', function () {
     expect(describeHop(noisy, totals, 'exactly-once')).to.include({ guarantee: 'at-least-once' });
     expect(describeHop(noisy, totals, 'exactly-once').reasons.join('\n')).to.contain('"noisy" is not deterministic');
     expect(describeHop(handWritten, totals, 'exactly-once').reasons.join('\n')).to.contain('its outputs carry no lineage');
+    const lookup: Stage = defineStage({ name: 'lookup', input: { topic: 'x' }, outputs: { o: { topic: 'tariff-costs' } }, tables: { sites: { topic: 's', global: true } }, process() {} });
+    expect(describeHop(lookup, totals, 'exactly-once')).to.include({ guarantee: 'at-least-once' });
+    expect(describeHop(lookup, totals, 'exactly-once').reasons.join('\n')).to.contain('"lookup" reads global table "sites" (not ordered with the stream): a replay may emit other outputs');
     expect(describeChain([await loadStage(fixture('tariff')), totals], { 'meter-totals': 'exactly-once' })[0].guarantee).to.equal('exactly-once');
   });
 });

@@ -122,6 +122,33 @@ describe('tables (real processes)', function () {
     expect(missing.stderr).to.match(/^error: .*topic.*-nope/m);
   });
 
+  it('--table name=topic reads a table from another topic than the declared one; an unknown table name is refused', async () => {
+    const brokers = testBroker().bootstrap;
+    const input = await createTestTopic('override-in', 2);
+    const table = await createTestTopic('override-tariffs', 2);
+    const output = await createTestTopic('override-out', 2);
+    const t0 = Date.now() - 60_000;
+    await produceRaw(brokers, table, [0, 1].map((p) => ({ partition: p, key: `m${p}`, value: JSON.stringify({ price: 10 + p }), timestamp: t0 })));
+    await produceRaw(brokers, input, Array.from({ length: 20 }, (_, i) => ({ partition: i % 2, key: `m${i % 2}`, value: JSON.stringify({ id: i, kwh: 1 }), timestamp: t0 + 1000 + i })));
+    const dir = mkdtempSync(join(tmpdir(), 'seda-override-'));
+    const base = ['run', fixture('tariff-join'), '--brokers', brokers, '--input', input, '--output', `out=${output}`, '--group', `${input}-g`, '--from-beginning', '--state-dir', dir, ...fast];
+    // The declared topic does not exist: only the override can make the run work.
+    const env = { SEDA_FIXTURE_TABLE_TOPIC: `${table}-declared-missing` };
+    const unknown = await runSeda([...base, '--table', `tarifs=${table}`], { env, timeoutMs: 60_000 });
+    expect(unknown.code).to.not.equal(0);
+    expect(unknown.stderr).to.match(/^error: stage "tariff-join" has no table "tarifs" \(--table tarifs=\.\.\.\); its tables are: tariffs$/m);
+    const p = startSeda([...base, '--table', `tariffs=${table}`], { env });
+    try {
+      const outputs = await readAll(brokers, output, { expected: 20, idleMs: 30_000, timeoutMs: 60_000 });
+      const prices = outputs.map((o) => JSON.parse(o.value) as { id: number; price: number | null });
+      expect(prices.length, p.stderr().slice(-2000)).to.equal(20);
+      expect(prices.filter((v) => v.price !== 10 + (v.id % 2))).to.deep.equal([]);
+    } finally {
+      p.kill('SIGTERM');
+      expect((await p.exited(60_000)).code).to.equal(0);
+    }
+  });
+
   it('global table: every instance reads all partitions (any count), lookups by another key, and follows updates', async () => {
     const brokers = testBroker().bootstrap;
     const input = await createTestTopic('lookup-in', 4);

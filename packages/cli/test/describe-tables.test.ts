@@ -14,5 +14,6 @@ describe('seda describe: tables', () => {
     expect(lines.find((l) => l.includes('tariffs <- tariffs'))).to.contain('co-partitioned: joined in timestamp order');
     expect(lines.find((l) => l.includes('sites <- sites'))).to.contain('not ordered with the stream, so a replay may join against other contents');
     expect(lines.some((l) => l.startsWith('state:    LevelDB')), 'a co-partitioned table is kept in the state store').to.equal(true);
+    expect(lines.find((l) => l.startsWith('mode:')), 'a global table makes the stage not deterministic').to.equal('mode:     state (not deterministic: exactly-once refused)');
   });
 });

@@ -86,6 +86,8 @@ export { PartitionOverlay, OverlayBatch, rangeBounds, inBounds, type ChangeSet, 
 export { stateProviderContract, type StateContractSupports } from './state-contract.js';
 export {
   applyTableRecord,
+  globalTableNames,
+  globalTablesText,
   isTableKey,
   tableKeyPrefix,
   tablePositionKey,

@@ -7,7 +7,7 @@ import type { HeaderValue, SedaRecord } from './record.js';
 import { isSessionSpec, resolveSessionSpec } from './session-windows.js';
 import type { StateProvider, StateStore, WindowResult, WindowSpec, WindowStore } from './state.js';
 import { StageTransform } from './stage-transform.js';
-import { resolveTables, type TableInfo, type TableSource, type TableSpec, type TableView } from './tables.js';
+import { globalTableNames, globalTablesText, resolveTables, type TableInfo, type TableSource, type TableSpec, type TableView } from './tables.js';
 
 /** Delivery modes; see the guarantees table in the README. */
 export const deliveryModes = ['at-least-once', 'state', 'exactly-once', 'auto'] as const;
@@ -300,6 +300,14 @@ export function defineStage<K = any, V = any, O extends string = string, S exten
   if (definition?.mode === 'exactly-once' && definition.deterministic === false) {
     problems.push('mode "exactly-once" needs a deterministic stage (it declares deterministic: false); use mode "state"');
   }
+  // A global table is not ordered with the stream, so a replay may join against other contents.
+  const globals = globalTableNames(tables);
+  if (globals.length > 0 && definition?.deterministic === true) {
+    problems.push(`"deterministic: true" cannot hold with ${globalTablesText(globals)}: a replay may see other contents; omit "deterministic", or make the table co-partitioned`);
+  }
+  if (globals.length > 0 && definition?.mode === 'exactly-once') {
+    problems.push(`mode "exactly-once" needs a deterministic stage, and ${globalTablesText(globals)} is not ordered with the stream; use mode "state", or make the table co-partitioned`);
+  }
   if (problems.length > 0) throw stageError(name, problems);
 
   const info: StageInfo = {
@@ -313,7 +321,7 @@ export function defineStage<K = any, V = any, O extends string = string, S exten
     state: hasState ? { codec: stateCodec ?? resolveCodec('json', 'json'), windows: definition.state?.windows } : undefined,
     tables,
     retry: { attempts: retry.attempts ?? 3, backoffMs: retry.backoffMs ?? 100, maxBackoffMs: retry.maxBackoffMs ?? 5000 },
-    deterministic: definition.deterministic ?? true,
+    deterministic: globals.length === 0 && (definition.deterministic ?? true),
     lineage: true,
     options: definition.options ?? {},
   };

@@ -99,3 +99,13 @@ export function resolveTables(tables: { [name: string]: TableSpec } | undefined,
   }
   return out;
 }
+
+/** The names of the global tables among `tables` (a stage reading one is not deterministic: see docs/tables.md). */
+export function globalTableNames(tables: { [name: string]: { global?: boolean } }): string[] {
+  return Object.keys(tables).filter((t) => tables[t].global === true);
+}
+
+/** `global table "a"` or `global tables "a", "b"`, for messages. */
+export function globalTablesText(names: string[]): string {
+  return `global table${names.length > 1 ? 's' : ''} ${names.map((n) => `"${n}"`).join(', ')}`;
+}

@@ -105,6 +105,15 @@ describe('tables in the test driver', () => {
     expect(defineStage({ name: 'x', input: { topic: 'i' }, tables: { t: { topic: 'x', global: true } }, process() {} }).hasState).to.equal(false);
   });
 
+  it('defineStage: a stage reading a global table is not deterministic; exactly-once or deterministic: true with one is refused, naming the table', () => {
+    const def = (extra: object) => () =>
+      defineStage({ name: 'g', input: { topic: 'i' }, state: {}, tables: { sites: { topic: 's', global: true }, tariffs: { topic: 't' } }, ...extra, process() {} });
+    expect(def({})().deterministic, 'global table').to.equal(false);
+    expect(defineStage({ name: 'c', input: { topic: 'i' }, tables: { tariffs: { topic: 't' } }, process() {} }).deterministic, 'co-partitioned only').to.equal(true);
+    expect(def({ mode: 'exactly-once' })).to.throw(SedaError, /mode "exactly-once" needs a deterministic stage, and global table "sites" is not ordered with the stream; use mode "state"/);
+    expect(def({ deterministic: true })).to.throw(SedaError, /"deterministic: true" cannot hold with global table "sites"/);
+  });
+
   it('ctx.tables in a stage without tables is a clear error', async () => {
     const s = defineStage({ name: 'nt', input: { topic: 'i' }, outputs: { out: { topic: 'o' } }, async process(_r, ctx) { await ctx.tables.x.get('k'); } });
     const d = testStage(s);

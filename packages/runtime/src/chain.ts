@@ -1,4 +1,4 @@
-import { isSource, SedaError, type DeliveryMode, type Source, type Stage } from '@seda/core';
+import { globalTableNames, globalTablesText, isSource, SedaError, type DeliveryMode, type Source, type Stage } from '@seda/core';
 
 /** What a hop between two stages guarantees to the downstream stage's state. */
 export interface Hop {
@@ -34,15 +34,21 @@ export function describeHop(from: Stage | Source, to: Stage, mode: DeliveryMode 
   const reasons: string[] = [];
   if (mode !== 'exactly-once') reasons.push(`"${to.name}" runs in mode "${mode}", which applies duplicates (run it with --mode exactly-once to skip them)`);
   if (!to.lineage) reasons.push(`"${to.name}" is a hand-written Transform: it cannot deduplicate by lineage`);
-  if (!to.deterministic) reasons.push(`"${to.name}" is not deterministic: exactly-once is refused for it`);
+  if (!to.deterministic) reasons.push(`"${to.name}" ${notDeterministic(to)}: exactly-once is refused for it`);
   if (isSource(from)) {
     reasons.push(`"${from.name}" is a source: its records carry no lineage, so they are applied as they come (a re-run of it produces them again as new records)`);
   } else if (!from.lineage) reasons.push(`"${from.name}" is a hand-written Transform: its outputs carry no lineage`);
-  else if (!from.deterministic) reasons.push(`"${from.name}" is not deterministic: a replay may emit other outputs under the same lineage`);
+  else if (!from.deterministic) reasons.push(`"${from.name}" ${notDeterministic(from)}: a replay may emit other outputs under the same lineage`);
   if (reasons.length > 0) return { from: from.name, to: to.name, topics: [...new Set(topics)], guarantee: 'at-least-once', reasons };
   const why = [`"${to.name}" runs exactly-once and skips lineage it already applied`, `"${from.name}" is deterministic and stamps lineage on every output`];
   if (!to.hasState) why.push(`"${to.name}" keeps no state of its own: its own outputs are still at-least-once`);
   return { from: from.name, to: to.name, topics: [...new Set(topics)], guarantee: 'exactly-once', reasons: why };
+}
+
+/** Why a stage is not deterministic: it reads a global table, or declares so. */
+function notDeterministic(stage: Stage): string {
+  const globals = globalTableNames(stage.tables ?? {});
+  return globals.length > 0 ? `reads ${globalTablesText(globals)} (not ordered with the stream)` : 'is not deterministic';
 }
 
 /**

@@ -116,6 +116,12 @@ export function createStageMetrics(running: RunningStage, options: StageMetricsO
       },
     });
   }
+  const tableStats = running.tables;
+  if (tableStats !== undefined) {
+    mirrored('seda_table_idle_timeouts_total', 'Batches that waited --table-idle for a table consumer behind and idle, then went on without the timestamp order (see docs/tables.md).', [], () => [
+      [{}, tableStats.idleTimeouts],
+    ]);
+  }
   const store = running.state?.store;
   const stateSizeBytes = options.stateSizeBytes ?? (store === undefined ? undefined : () => store.sizeBytes());
   if (stateSizeBytes !== undefined) {

@@ -34,6 +34,8 @@ export interface RunOptions {
   input?: string;
   /** Output topic overrides by output name. */
   outputs?: { [name: string]: string };
+  /** Table topic overrides by table name (`--table name=topic`). */
+  tables?: { [name: string]: string };
   dlqTopic?: string;
   /**
    * Where state is kept in the state modes. By default the runtime opens
@@ -125,7 +127,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
   const kafka = { ...kafkaLogProperties(levelOf(log)), ...options.kafka };
   // Partition counts let null-key outputs go to the same partition on a replay (lineage stays ordered per partition).
   const outputTopics = Object.values(topics.outputs);
-  const tableTopics = Object.values(stage.tables ?? {}).map((t) => t.topic);
+  const tableTopics = Object.values(instance.tableTopics);
   const partitions = await connectWithRetries(options.brokers, options.kafka, options.checkTopics === false ? undefined : [topics.input, ...outputTopics, ...tableTopics], log, options.connect);
   Object.assign(kafka, await clusterKafkaDefaults(options.brokers, kafka, log, options.connect)); // embedded broker: short group timeouts
 
@@ -135,7 +137,7 @@ export async function runStage(stage: Stage, options: RunOptions): Promise<Runni
     : undefined;
   let tables: StageTables | undefined;
   try {
-    tables = await openStageTables(stage, { brokers: options.brokers, kafka, group, log, input: topics.input, partitions: await tablePartitions(options, partitions, [topics.input, ...tableTopics], kafka), idleMs: options.tableIdleMs });
+    tables = await openStageTables(stage, { brokers: options.brokers, kafka, group, log, input: topics.input, partitions: await tablePartitions(options, partitions, [topics.input, ...tableTopics], kafka), idleMs: options.tableIdleMs, topics: instance.tableTopics });
     return await assemble(stage, options, { ...instance, log, kafka, partitions, opened, state: options.state ?? opened?.store, tables });
   } catch (err) {
     await tables?.close();
@@ -175,6 +177,7 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
     topics,
     counters,
     state: r.opened,
+    tables: r.tables?.stats,
     get counts(): CommitCounts {
       return policy.counts;
     },

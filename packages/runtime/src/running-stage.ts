@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { DeliveryMode, Stage, StageCounters } from '@seda/core';
+import type { TableWaitStats } from './table-wait.js';
 import type { TopicPartition } from '@seda/kafka';
 import type { StageState } from './stage-state.js';
 
@@ -39,6 +40,8 @@ export interface RunningStageParts {
   done: Promise<void>;
   /** The store, changelog and standby the runtime opened (stateful stages given no `state`). */
   state?: StageState;
+  /** Counts of the waits for co-partitioned tables (stages declaring tables). */
+  tables?: Readonly<TableWaitStats>;
   assignment(): TopicPartition[];
   stop(): Promise<void>;
 }
@@ -64,6 +67,8 @@ export class RunningStage extends EventEmitter {
   readonly counters: StageCounters;
   /** The store (with its changelog) the runtime opened for a stateful stage given no `state`. */
   readonly state: StageState | undefined;
+  /** Counts of the batches' waits for co-partitioned tables; undefined without tables. */
+  readonly tables: Readonly<TableWaitStats> | undefined;
   readonly #parts: RunningStageParts;
 
   constructor(parts: RunningStageParts) {
@@ -75,6 +80,7 @@ export class RunningStage extends EventEmitter {
     this.topics = parts.topics;
     this.counters = parts.counters;
     this.state = parts.state;
+    this.tables = parts.tables;
   }
 
   /** Resolves once stopped; rejects with the error that stopped the stage. */

@@ -1,4 +1,4 @@
-import { resolveOptions, SedaError, type DeliveryMode, type Stage } from '@seda/core';
+import { globalTableNames, globalTablesText, resolveOptions, SedaError, type DeliveryMode, type Stage } from '@seda/core';
 
 /** A stage instance resolved from its definition and the run's options, checked once. */
 export interface StageInstance {
@@ -8,6 +8,8 @@ export interface StageInstance {
   stateful: boolean;
   /** The topics it reads and writes, overrides applied. */
   topics: { input: string; outputs: { [output: string]: string }; dlq: string };
+  /** Each declared table's topic, overrides applied (empty without tables). */
+  tableTopics: { [table: string]: string };
   /** The stage's declared options, resolved. */
   options: { readonly [name: string]: unknown };
 }
@@ -18,6 +20,8 @@ export interface InstanceOptions {
   mode?: DeliveryMode;
   input?: string;
   outputs?: { [name: string]: string };
+  /** Table topic overrides by table name. */
+  tables?: { [name: string]: string };
   dlqTopic?: string;
   options?: { readonly [name: string]: unknown };
 }
@@ -32,6 +36,13 @@ export interface InstanceOptions {
 export function checkMode(stage: Stage, mode: DeliveryMode): void {
   if (stage.hasState && mode !== 'state' && mode !== 'exactly-once') {
     throw new SedaError('SEDA_RUNTIME_MODE', `stage "${stage.name}" keeps state, so it runs in mode "state" or "exactly-once", not "${mode}"`);
+  }
+  const globals = globalTableNames(stage.tables ?? {});
+  if (mode === 'exactly-once' && globals.length > 0) {
+    throw new SedaError(
+      'SEDA_RUNTIME_MODE',
+      `stage "${stage.name}" reads ${globalTablesText(globals)}, which is not ordered with the stream, so a replay may emit other outputs; it cannot run exactly-once. Use mode "state", or make the table co-partitioned (drop "global: true")`,
+    );
   }
   if (mode === 'exactly-once' && !stage.deterministic) {
     throw new SedaError(
@@ -66,8 +77,18 @@ export function resolveInstance(stage: Stage, options: InstanceOptions): StageIn
       );
     }
   }
+  const declared = stage.tables ?? {};
+  for (const name of Object.keys(options.tables ?? {})) {
+    if (!(name in declared)) {
+      throw new SedaError(
+        'SEDA_RUNTIME_OPTIONS',
+        `stage "${stage.name}" has no table "${name}" (--table ${name}=...); its tables are: ${Object.keys(declared).join(', ') || '(none)'}`,
+      );
+    }
+  }
+  const tableTopics = Object.fromEntries(Object.entries(declared).map(([name, t]) => [name, options.tables?.[name] ?? t.topic]));
   const stageOptions = resolveOptions(stage.options, options.options, stage.name);
   const outputs = Object.fromEntries(Object.entries(stage.outputs).map(([name, o]) => [name, options.outputs?.[name] ?? o.topic]));
   const dlq = options.dlqTopic ?? (options.input ? `${options.input}.dlq` : stage.dlqTopic);
-  return { mode, group, stateful, topics: { input, outputs, dlq }, options: stageOptions };
+  return { mode, group, stateful, topics: { input, outputs, dlq }, tableTopics, options: stageOptions };
 }

@@ -4,6 +4,7 @@ import type { KafkaProperties, TopicPartition, TopicPartitionOffset } from '@sed
 import { checkCoPartitioned } from './table-partitions.js';
 import { TableConsumer } from './table-consumer.js';
 import { globalTables } from './global-tables.js';
+import { waitForTables, type TableLane, type TableWaitStats } from './table-wait.js';
 
 /** Options of {@link openStageTables}. */
 export interface StageTablesOptions {
@@ -20,6 +21,8 @@ export interface StageTablesOptions {
    * batch (then the batch goes on with what was fetched). Default 2000 ms.
    */
   idleMs?: number;
+  /** Each table's topic, overrides applied; the declared topics by default. */
+  topics?: { [table: string]: string };
 }
 
 /** A stage instance's tables: the {@link TableSource} its transform reads, fed by one assigned consumer. */
@@ -29,16 +32,13 @@ export interface StageTables {
   assign(partitions: TopicPartition[], state: StateProvider): Promise<void>;
   /** Stops fetching the revoked partitions' tables. */
   revoke(partitions: TopicPartition[]): void;
+  /** Counts of the batches' waits for the tables (see {@link waitForTables}). */
+  readonly stats: Readonly<TableWaitStats>;
   close(): Promise<void>;
 }
 
-interface Lane {
-  readonly name: string;
-  readonly topic: string;
+interface Lane extends TableLane {
   readonly info: TableInfo;
-  readonly queue: TableQueue;
-  /** When the queue last got a record (or was started), for the idle bound. */
-  progressAt: number;
 }
 
 /**
@@ -48,9 +48,9 @@ interface Lane {
  * Undefined when the stage declares no tables.
  */
 export async function openStageTables(stage: Stage, o: StageTablesOptions): Promise<StageTables | undefined> {
-  const tables = Object.entries(stage.tables ?? {});
+  const tables = Object.entries(stage.tables ?? {}).map(([name, t]): [string, TableInfo] => [name, { ...t, topic: o.topics?.[name] ?? t.topic }]);
   if (tables.length === 0) return undefined;
-  checkCoPartitioned(stage, o.input, o.partitions);
+  checkCoPartitioned(stage.name, tables, o.input, o.partitions);
   const idleMs = o.idleMs ?? 2000;
   const log = o.log.child({ component: 'tables' });
   const copart = tables.filter(([, t]) => !t.global);
@@ -84,34 +84,8 @@ export async function openStageTables(stage: Stage, o: StageTablesOptions): Prom
     throw err;
   }
 
-  /** Waits until each of the partition's tables decides `t` or is caught up, each bounded by the idle time. */
-  const wait = async (partition: number, t: number): Promise<void> => {
-    const since = Date.now();
-    for (const lane of lanes.get(partition) ?? []) {
-      while (!lane.queue.decides(t)) {
-        // A failed query (a leader moving, a broker down) does not tell the table is caught up: it is
-        // asked again after the next fetch round, within the idle bound like a consumer behind.
-        let marks: { low: number; high: number } | undefined;
-        let failure: unknown;
-        try {
-          marks = await consumer.watermarks(lane.topic, partition);
-        } catch (err) {
-          failure = err;
-        }
-        // Caught up: nothing left to fetch (below `low` the log was deleted or compacted away).
-        if (marks !== undefined && Math.max(lane.queue.fetchedTo, marks.low) >= marks.high) break;
-        // Idle: no record fetched for idleMs, counted from this wait's start (a table quiet for hours is not idle).
-        if (Date.now() - Math.max(since, lane.progressAt) > idleMs) {
-          log.warn(
-            { table: lane.name, partition, fetchedTo: lane.queue.fetchedTo, high: marks?.high, idleMs, err: failure },
-            'table consumer behind and idle; processing on with what was fetched (the join order may differ on a replay)',
-          );
-          break;
-        }
-        await consumer.nextFetch();
-      }
-    }
-  };
+  const stats: TableWaitStats = { idleTimeouts: 0 };
+  const wait = (partition: number, t: number): Promise<void> => waitForTables(lanes.get(partition) ?? [], partition, t, { fetcher: consumer, idleMs, log, stats });
 
   return {
     source: {
@@ -146,6 +120,7 @@ export async function openStageTables(stage: Stage, o: StageTablesOptions): Prom
       for (const p of partitions) lanes.delete(p.partition);
       consumer.assign(assignment());
     },
+    stats,
     close: () => consumer.close(),
   };
 }

@@ -162,6 +162,7 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
     fromBeginning: cfg.fromBeginning === true,
     input: cfg.input,
     outputs: cfg.outputs,
+    tables: cfg.tables,
     dlqTopic: cfg.dlqTopic,
     stateDir: cfg.stateDir,
     changelog: cfg.changelog !== false,
