@@ -92,7 +92,7 @@ export function createStateQuery(o: StateQueryOptions): StateQuery {
             ? `no state for key "${key}": it would be in ${o.input}/${partition}, which this instance owns, and no owned partition holds it`
             : owner === undefined
               ? `no state for key "${key}" here: it is in ${o.input}/${partition} (murmur2 partitioning), which another instance of group "${o.group}" owns; this one owns ${ownedHere}`
-              : `no state for key "${key}" here: it is in ${o.input}/${partition} (murmur2 partitioning), owned by instance ${owner.instance} of group "${o.group}", ${owner.metricsUrl === undefined ? 'which serves no metrics port' : `ask it at ${stateUrl(owner.metricsUrl, key)}`}; this one owns ${ownedHere}`,
+              : `no state for key "${key}" here: it is in ${o.input}/${partition} (murmur2 partitioning) of group "${o.group}", owned by instance ${owner.instance}, ${owner.metricsUrl === undefined ? 'which serves no metrics port' : `ask it at ${stateUrl(owner.metricsUrl, key)}`}; this one owns ${ownedHere}`,
           key,
           partition,
           ownedHere: here,
