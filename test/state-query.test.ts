@@ -96,7 +96,7 @@ describe('state queried live on the metrics port (real processes, two instances)
       expect(missing.code).to.equal(1);
       expect(missing.stderr).to.match(/^error: no instance has key "nobody"/m);
       // Asked only the instance that does not own it, the CLI prints the 404 naming the owner.
-      const m3 = answeredBy[0].has('meter3') ? 1 : 0;
+      const m3 = answeredBy[0].has('meter3') ? 0 : 1;
       const elsewhere = await runSeda(['state', 'get', 'meter-totals', 'meter3', '--url', urls[1 - m3]], { timeoutMs: 30_000 });
       expect(elsewhere.code).to.equal(1);
       expect(elsewhere.stderr).to.contain(`owned by instance ${hostname()}:${[a, b][m3].child.pid}, ask it at http://${hostname()}:${new URL(urls[m3]).port}/state/meter3`);
