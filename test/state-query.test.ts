@@ -99,7 +99,7 @@ describe('state queried live on the metrics port (real processes, two instances)
       const m3 = answeredBy[0].has('meter3') ? 0 : 1;
       const elsewhere = await runSeda(['state', 'get', 'meter-totals', 'meter3', '--url', urls[1 - m3]], { timeoutMs: 30_000 });
       expect(elsewhere.code).to.equal(1);
-      expect(elsewhere.stderr).to.contain(`owned by instance ${hostname()}:${[a, b][m3].child.pid}, ask it at http://${hostname()}:${new URL(urls[m3]).port}/state/meter3`);
+      expect(elsewhere.stderr, JSON.stringify(elsewhere)).to.contain(`owned by instance ${hostname()}:${[a, b][m3].child.pid}, ask it at http://${hostname()}:${new URL(urls[m3]).port}/state/meter3`);
 
       // During processing: every answer is a finished batch's state, so a key's count only grows,
       // from the first wave's total to the final one, never past it.
