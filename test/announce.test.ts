@@ -31,6 +31,8 @@ describe('stages announce themselves on _seda_stages', function () {
       expect(d).to.include({ kind: 'stage', name: 'relay', group, input, dlq: `${input}.dlq`, mode: 'at-least-once', pid: p.child.pid, stale: false });
       expect(d.outputs).to.deep.equal({ out: output });
       expect(d.metricsUrl).to.match(/^http:\/\/.+:\d+\/metrics$/);
+      // Its input partitions, once assigned (announced again when the assignment changes).
+      await waitFor(async () => (await mine(group))[0]?.partitions?.join(',') === '0,1', 30_000, 'the owned partitions announced', 200, [p]);
       const first = d.heartbeatAt;
       await waitFor(async () => (await mine(group))[0]?.heartbeatAt !== first, 10_000, 'a newer heartbeat', 200, [p]);
       p.kill('SIGTERM');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { groupLag } from '@seda/kafka';
@@ -74,6 +74,12 @@ describe('state queried live on the metrics port (real processes, two instances)
         expect(miss.body.partition).to.equal(keyPartition(key, 4));
         expect(miss.body.ownedHere).to.equal(false);
         expect(miss.body.error).to.contain(`${input}/${keyPartition(key, 4)}`).and.to.contain(`group "${group}"`);
+        // The 404 names the owner from its announcement on _seda_stages (0.0.0.0 is announced as the host name).
+        const owning = [a, b][answers.indexOf(ok[0])];
+        const ownerPort = Number(new URL(urls[answers.indexOf(ok[0])]).port);
+        const ownerInstance = `${hostname()}:${owning.child.pid}`;
+        expect(miss.body.owner, `${key}: ${JSON.stringify(miss.body)}`).to.deep.equal({ instance: ownerInstance, metricsUrl: `http://${hostname()}:${ownerPort}/metrics` });
+        expect(miss.body.error).to.contain(`owned by instance ${ownerInstance}, ask it at http://${hostname()}:${ownerPort}/state/${encodeURIComponent(key)}`);
         answered.set(key, ok[0].body.value);
         answeredBy[answers.indexOf(ok[0])].add(key);
       }
@@ -89,6 +95,11 @@ describe('state queried live on the metrics port (real processes, two instances)
       const missing = await runSeda(['state', 'get', 'meter-totals', 'nobody', '--url', urls[0], '--url', urls[1]], { timeoutMs: 30_000 });
       expect(missing.code).to.equal(1);
       expect(missing.stderr).to.match(/^error: no instance has key "nobody"/m);
+      // Asked only the instance that does not own it, the CLI prints the 404 naming the owner.
+      const m3 = answeredBy[0].has('meter3') ? 0 : 1;
+      const elsewhere = await runSeda(['state', 'get', 'meter-totals', 'meter3', '--url', urls[1 - m3]], { timeoutMs: 30_000 });
+      expect(elsewhere.code).to.equal(1);
+      expect(elsewhere.stderr, JSON.stringify(elsewhere)).to.contain(`owned by instance ${hostname()}:${[a, b][m3].child.pid}, ask it at http://${hostname()}:${new URL(urls[m3]).port}/state/meter3`);
 
       // During processing: every answer is a finished batch's state, so a key's count only grows,
       // from the first wave's total to the final one, never past it.

@@ -29,6 +29,8 @@ export interface StageDescriptor {
   pid: number;
   /** Where its /metrics is served, when it serves one. */
   metricsUrl?: string;
+  /** Input partitions it owns (stages), sorted; republished when the assignment changes. */
+  partitions?: number[];
   /** ISO times. */
   startedAt: string;
   heartbeatAt: string;
@@ -52,6 +54,8 @@ export interface Announcement {
   stop(): Promise<void>;
   /** Stops the heartbeat and closes without a tombstone (the instance failed: it turns stale); bounded. */
   abandon(): Promise<void>;
+  /** Sets the owned input partitions; announced at once when they changed (else with the next heartbeat). */
+  setPartitions(partitions: number[]): void;
 }
 
 /** The compaction key of an instance: group (or source name), stage, instance. */
@@ -124,7 +128,13 @@ export async function announce(descriptor: Omit<StageDescriptor, 'host' | 'pid' 
         await new Promise<void>((resolve) => producer.flush(5000, () => resolve()));
         await disconnectClient(producer);
       })());
-  return { descriptor: d, stop: () => end(true), abandon: () => end(false) };
+  const setPartitions = (partitions: number[]): void => {
+    const sorted = [...new Set(partitions)].sort((x, y) => x - y);
+    if (stopped !== undefined || (d.partitions !== undefined && sorted.join(',') === d.partitions.join(','))) return;
+    d.partitions = sorted;
+    beat(); // one extra announcement per assignment change
+  };
+  return { descriptor: d, stop: () => end(true), abandon: () => end(false), setPartitions };
 }
 
 /** An announced instance and whether its heartbeat is stale. */

@@ -24,10 +24,11 @@ export { isSecretKey, redactValue, secretValues, secretScrubber, redacted } from
 export { createStageMetrics, createMetricsRegistry, countBrokersUp, type StageMetrics, type StageMetricsOptions } from './metrics.js';
 export { StageHealth, type HealthReport, type StageHealthOptions } from './health.js';
 export { serveOps, type OpsServer, type OpsServerOptions } from './ops-server.js';
-export { createStateQuery, keyPartition, murmur2, type StateQuery, type StateQueryOptions, type StateAnswer, type CommittedState } from './state-query.js';
+export { createStateQuery, keyPartition, murmur2, stateUrl, type StateQuery, type StateQueryOptions, type StateAnswer, type CommittedState } from './state-query.js';
 export { kafkaLogProperties, pinoLevelOf, routeKafkaLogs, type KafkaLogEvent } from './kafka-log.js';
 export { describeHop, describeChain, type Hop } from './chain.js';
 export { clusterKafkaDefaults } from './broker-defaults.js';
+export { AnnouncedOwners, type AnnouncedOwnersOptions, type PartitionOwner } from './state-owners.js';
 export { TopicReader, headerValue, type ReadMessage } from './topic-reader.js';
 export {
   announce,

@@ -229,6 +229,8 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
     }),
   });
   const sink = new KafkaSink({ brokers: options.brokers, kafka: producerProperties(kafka), log, onDelivered, connectTimeoutMs: options.connect?.timeoutMs });
+  // After the source took the step: running.assignment() is current (the rebalance events fire before).
+  for (const step of ['assigned', 'revoked']) source.on(step, () => running.emit('assignment', running.assignment()));
   routeKafkaLogs(source.consumer, log, 'consumer');
   routeKafkaLogs(sink.producer, log, 'producer');
   const forwardStats = (client: KafkaStats['client']) => (event: { message: string }) => {

@@ -51,6 +51,7 @@ export interface RunningStageParts {
  * metrics, health and tests (listeners run on the stage's path: keep them
  * cheap; none is per record):
  * - `assigned` (partitions), `revoked` (partitions): rebalance steps;
+ * - `assignment` (partitions): the assignment after a rebalance step took effect ({@link assignment} is current);
  * - `batch` ({@link BatchDone}): per input batch done;
  * - `committed` (offsets, durationSeconds): a group commit confirmed;
  * - `commitFailed` (err, offsets): a group commit that failed and was left for the next one;

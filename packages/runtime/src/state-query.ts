@@ -5,6 +5,7 @@
  * never to the batch in progress, so they neither wait for processing nor
  * see a batch half-written.
  */
+import type { PartitionOwner } from './state-owners.js';
 
 /** What the state query reads; the LevelDB store implements it. */
 export interface CommittedState {
@@ -34,6 +35,8 @@ export interface StateQueryOptions {
   partitionCount: number;
   /** Input partitions this instance owns now. */
   owned(): number[];
+  /** The announced owner of a partition this instance does not own, where known (bounded: `AnnouncedOwners`). */
+  owner?: (partition: number) => Promise<PartitionOwner | undefined>;
 }
 
 /** Kafka's murmur2 hash (Java client's default partitioner, librdkafka's `murmur2_random`, seda's producers). */
@@ -63,6 +66,11 @@ export function keyPartition(key: string, partitions: number): number {
   return (murmur2(Buffer.from(key)) & 0x7fffffff) % partitions;
 }
 
+/** The `/state/<key>` URL next to an announced `/metrics` URL. */
+export function stateUrl(metricsUrl: string, key: string): string {
+  return `${metricsUrl.replace(/\/metrics\/?$/, '').replace(/\/+$/, '')}/state/${encodeURIComponent(key)}`;
+}
+
 /** Creates the state query of a running stage. */
 export function createStateQuery(o: StateQueryOptions): StateQuery {
   return {
@@ -75,16 +83,21 @@ export function createStateQuery(o: StateQueryOptions): StateQuery {
       }
       const partition = keyPartition(key, o.partitionCount);
       const here = owned.includes(partition);
+      const owner = here ? undefined : await o.owner?.(partition);
+      const ownedHere = owned.length > 0 ? owned.map((p) => `${o.input}/${p}`).join(', ') : 'no partition';
       return {
         status: 404,
         body: {
           error: here
             ? `no state for key "${key}": it would be in ${o.input}/${partition}, which this instance owns, and no owned partition holds it`
-            : `no state for key "${key}" here: it is in ${o.input}/${partition} (murmur2 partitioning), which another instance of group "${o.group}" owns; this one owns ${owned.length > 0 ? owned.map((p) => `${o.input}/${p}`).join(', ') : 'no partition'}`,
+            : owner === undefined
+              ? `no state for key "${key}" here: it is in ${o.input}/${partition} (murmur2 partitioning), which another instance of group "${o.group}" owns; this one owns ${ownedHere}`
+              : `no state for key "${key}" here: it is in ${o.input}/${partition} (murmur2 partitioning) of group "${o.group}", owned by instance ${owner.instance}, ${owner.metricsUrl === undefined ? 'which serves no metrics port' : `ask it at ${stateUrl(owner.metricsUrl, key)}`}; this one owns ${ownedHere}`,
           key,
           partition,
           ownedHere: here,
           owned,
+          ...(owner === undefined ? {} : { owner }),
         },
       };
     },

@@ -33,6 +33,29 @@ describe('state query', () => {
     expect(body.error).to.contain(`in/${keyPartition('nope', 4)}`);
   });
 
+  it('a 404 for a partition owned elsewhere names the announced owner where known, and keeps the old text where not', async () => {
+    const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+    const elsewhere = keys.find((k) => keyPartition(k, 4) !== 1)!;
+    const asked: number[] = [];
+    const owner = async (p: number) => {
+      asked.push(p);
+      return p === keyPartition(elsewhere, 4) ? { instance: 'h:42', metricsUrl: 'http://h:9464/metrics' } : undefined;
+    };
+    const q = createStateQuery({ store: store({}), input: 'in', group: 'g', partitionCount: 4, owned: () => [1], owner });
+    const known = (await q.get(elsewhere)).body as { owner?: unknown; error: string };
+    expect(known.owner).to.deep.equal({ instance: 'h:42', metricsUrl: 'http://h:9464/metrics' });
+    expect(known.error).to.contain(`owned by instance h:42, ask it at http://h:9464/state/${elsewhere}`);
+    const unknown = createStateQuery({ store: store({}), input: 'in', group: 'g', partitionCount: 4, owned: () => [1], owner: async () => undefined });
+    const body = (await unknown.get(elsewhere)).body as { owner?: unknown; error: string };
+    expect(body).to.not.have.property('owner');
+    expect(body.error).to.contain('which another instance of group "g" owns');
+    // A key of an owned partition is not looked up.
+    const mine = keys.find((k) => keyPartition(k, 4) === 1)!;
+    asked.length = 0;
+    expect(((await q.get(mine)).body as { owner?: unknown }).owner).to.equal(undefined);
+    expect(asked).to.deep.equal([]);
+  });
+
   it('lists the owned partitions\' entries with a prefix in key order, at most limit', async () => {
     const q = createStateQuery({ store: store({ 0: { m1: 1, m3: 3, x: 0 }, 2: { m2: 2, m4: 4 } }), input: 'in', group: 'g', partitionCount: 4, owned: () => [0, 2] });
     expect(await q.list('m', 3)).to.deep.equal({

@@ -5,6 +5,9 @@ import { describeTopic, resolveBrokers } from '@seda/kafka';
 import { isSource, SedaError, type OptionsSchema } from '@seda/core';
 import {
   announceInstance,
+  AnnouncedOwners,
+  TopicReader,
+  type Announcement,
   createMetricsRegistry,
   createStageMetrics,
   loadPlugin,
@@ -180,21 +183,43 @@ async function runOne(spec: string, config: ResolvedConfig, instanceIndex: numbe
   // The runtime checks everything before it opens state or connects, then opens the store, changelog and standby.
   const stageRun = await runStage(stage, options);
   running = stageRun;
+  let announced: Announcement | undefined;
+  let owners: AnnouncedOwners | undefined;
+  // Owned input partitions in the announcement, re-announced when a rebalance step took effect.
+  const ownedInput = (): number[] => stageRun.assignment().filter((p) => p.topic === stageRun.topics.input).map((p) => p.partition);
+  stageRun.on('assignment', () => announced?.setPartitions(ownedInput()));
   if (registry !== undefined) {
     health!.attach(stageRun);
     createStageMetrics(stageRun, { registry, processMetrics: false, labels: instanceIndex === undefined ? {} : { worker: String(instanceIndex) } });
     if (stageRun.state !== undefined) {
       const input = stageRun.topics.input;
-      stateQuery = createStateQuery({ store: stageRun.state.store, input, group: stageRun.group, partitionCount: (await describeTopic(brokers, input, kafka)).length, owned: () => stageRun.assignment().map((p) => p.partition) });
+      // The 404 of a key owned elsewhere names the owner from its announcement (own reader, read on demand).
+      const found = new AnnouncedOwners({ reader: new TopicReader(brokers, kafka), group: stageRun.group, stage: stage.name, self: () => announced?.descriptor.instance, log });
+      owners = found;
+      stateQuery = createStateQuery({
+        store: stageRun.state.store, input, group: stageRun.group, partitionCount: (await describeTopic(brokers, input, kafka)).length,
+        owned: () => stageRun.assignment().map((p) => p.partition), owner: (p) => found.ownerOf(p),
+      });
     }
   }
   // After the metrics listen: announcing takes a round trip, and batches done meanwhile must be counted.
   const { group, mode } = stageRun;
-  const announced = await announceInstance({ kind: 'stage', name: stage.name, group, input: stageRun.topics.input, outputs: stageRun.topics.outputs, dlq: stageRun.topics.dlq, mode },
+  announced = await announceInstance({ kind: 'stage', name: stage.name, group, input: stageRun.topics.input, outputs: stageRun.topics.outputs, dlq: stageRun.topics.dlq, mode },
     { brokers, kafka, log, enabled: cfg.announce !== false, metrics, instanceIndex, until: stageRun.done });
-  running = { stop: async () => { await announced?.stop(); await stageRun.stop(); } }; // a clean stop tombstones the announcement first
+  announced?.setPartitions(ownedInput());
+  const closeOwners = async (): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([owners?.close().catch((err: unknown) => log.debug({ err }, 'closing the announcement reader failed')), new Promise<void>((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
+  };
+  // A clean stop tombstones the announcement first.
+  running = { stop: async () => { await announced?.stop(); await closeOwners(); await stageRun.stop(); } };
   if (signals() > 0) stop();
-  await stageRun.done;
+  try {
+    await stageRun.done;
+  } finally {
+    await closeOwners();
+  }
 }
 
 /** Forks N `seda run` workers with the same arguments and keeps them running. */

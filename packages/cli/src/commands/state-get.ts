@@ -36,7 +36,8 @@ export async function stateGet(stage: string, key: string, flags: StateGetFlags,
       }
       misses.push(`${url}: ${body.error ?? `HTTP ${res.status}`}`);
     }
-    throw new SedaError('SEDA_STATE_KEY_NOT_FOUND', `no instance has key "${key}" of stage "${stage}":\n  ${misses.join('\n  ')}`);
+    // `problems`: the CLI prints the lines after the first too (each instance's reply, a 404 naming the owner where known).
+    throw Object.assign(new SedaError('SEDA_STATE_KEY_NOT_FOUND', `no instance has key "${key}" of stage "${stage}":\n  ${misses.join('\n  ')}`), { problems: misses });
   }
   const dir = resolve(flags.stateDir ?? join('.seda', 'state', flags.group ?? stage));
   if (!existsSync(dir)) throw new SedaError('SEDA_STATE_OPEN', `no state at ${dir}; pass --state-dir (or --group) of the stage you ran, or --url of its running instances`);
