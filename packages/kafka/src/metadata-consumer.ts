@@ -78,6 +78,10 @@ const TRANSIENT: ReadonlySet<number> = new Set([
   Kafka.CODES.ERRORS.ERR__ALL_BROKERS_DOWN,
   Kafka.CODES.ERRORS.ERR_LEADER_NOT_AVAILABLE,
   Kafka.CODES.ERRORS.ERR_NOT_LEADER_FOR_PARTITION,
+  Kafka.CODES.ERRORS.ERR_BROKER_NOT_AVAILABLE,
+  // The query was queued on the handle of a broker that went away (seen when the leader goes down
+  // under load: "Broker handle destroyed without termination"); the next query goes to the new leader.
+  Kafka.CODES.ERRORS.ERR__DESTROY_BROKER,
 ]);
 
 /** Low and high watermarks of one partition; transient errors are retried for up to `retryMs` (default 15 s). */
