@@ -78,8 +78,11 @@ describe('the pipeline page (seda ui, headless Chromium)', function () {
     const count = `stage:ui-count-${id}/ui-count`;
     const relayNode = `stage:ui-relay-${id}/relay`;
     // The graph: four seda nodes, the edges input -> stage -> outputs, the DLQ edge dashed.
-    await page.waitForSelector(`g.node[data-id="${relayNode}"]`, { timeout: 60_000 });
-    for (const n of ['source:ui-ticks', picky, count, relayNode]) expect(await page.locator(`g.node[data-id="${n}"]`).count(), n).to.equal(1);
+    // Each process announces itself when it is up, in no set order: wait for each node, then count it.
+    for (const n of ['source:ui-ticks', picky, count, relayNode]) {
+      await page.waitForSelector(`g.node[data-id="${n}"]`, { timeout: 60_000 });
+      expect(await page.locator(`g.node[data-id="${n}"]`).count(), n).to.equal(1);
+    }
     await page.waitForSelector(edge('source:ui-ticks', picky, a), { timeout: 30_000 });
     expect(await page.locator(edge(picky, count, b)).count()).to.equal(1);
     expect(await page.locator(edge(count, relayNode, c)).count()).to.equal(1);
