@@ -1,4 +1,5 @@
 import Kafka from 'node-rdkafka';
+import { connectClient, disconnectClient } from '@seda/kafka';
 import { loadStage } from '@seda/runtime';
 import { meterKey } from './payload.js';
 
@@ -19,7 +20,7 @@ export async function preloadTables(brokers: string, broker: TopicMaker, stagePa
   const topics = [...new Set(Object.values(stage.tables ?? {}).map((t) => t.topic))];
   if (topics.length === 0) return [];
   const producer = new Kafka.Producer({ 'bootstrap.servers': brokers, dr_cb: true, 'linger.ms': 20 });
-  await new Promise<void>((resolve, reject) => producer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await connectClient(producer, 10_000);
   producer.setPollInterval(10);
   let acked = 0;
   let failed: Error | undefined;
@@ -50,7 +51,7 @@ export async function preloadTables(brokers: string, broker: TopicMaker, stagePa
     }
     if (failed) throw failed;
   } finally {
-    await new Promise<void>((resolve) => producer.disconnect(5000, () => resolve()));
+    await disconnectClient(producer, { flushMs: 5000 });
   }
   return [`tables preloaded before the stage started: ${topics.join(', ')} (${partitions} partitions, one {"price"} per meter keyed like the readings)`];
 }

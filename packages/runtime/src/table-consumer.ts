@@ -1,6 +1,6 @@
 import Kafka from 'node-rdkafka';
 import { SedaError, type Logger } from '@seda/core';
-import { disconnectClient, splitKafkaProperties, type KafkaProperties, type TopicPartitionOffset } from '@seda/kafka';
+import { connectClient, disconnectClient, splitKafkaProperties, type KafkaProperties, type TopicPartitionOffset } from '@seda/kafka';
 import { TopicReader } from './topic-reader.js';
 
 /** Options of {@link TableConsumer}. */
@@ -48,7 +48,7 @@ export class TableConsumer {
 
   /** Connects and starts fetching. */
   async connect(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.#consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(wrap('connecting the table consumer', err)) : resolve())));
+    await connectClient(this.#consumer, 10_000, (err) => wrap('connecting the table consumer', err));
     this.#consumer.setDefaultConsumeTimeout(100);
     this.#loop = this.#fetch();
   }
