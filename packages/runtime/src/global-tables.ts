@@ -1,5 +1,5 @@
 import type Kafka from 'node-rdkafka';
-import { SedaError, type Logger, type TableInfo } from '@seda/core';
+import { SedaError, tpKey, type Logger, type TableInfo } from '@seda/core';
 import type { TopicPartitionOffset } from '@seda/kafka';
 import type { TableConsumer } from './table-consumer.js';
 
@@ -33,18 +33,19 @@ export interface GlobalTablesOptions {
 export function globalTables(tables: Array<[string, TableInfo]>, o: GlobalTablesOptions): GlobalTables | undefined {
   if (tables.length === 0) return undefined;
   const values = new Map<string, Map<string, unknown>>(tables.map(([name]) => [name, new Map()]));
-  const next = new Map<string, number>();
+  /** Per table partition (by `tpKey`): the next offset not read. */
+  const next = new Map<string, TopicPartitionOffset>();
   const byTopic = new Map<string, Array<[string, TableInfo]>>();
   for (const [name, t] of tables) byTopic.set(t.topic, [...(byTopic.get(t.topic) ?? []), [name, t]]);
-  const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
-  for (const topic of byTopic.keys()) for (let p = 0; p < (o.partitions[topic] ?? 0); p++) next.set(key(topic, p), 0);
+  for (const topic of byTopic.keys()) for (let p = 0; p < (o.partitions[topic] ?? 0); p++) next.set(tpKey(topic, p), { topic, partition: p, offset: 0 });
   const g: GlobalTables = {
     take(m) {
       const ts = byTopic.get(m.topic);
       if (ts === undefined) return;
-      const k = key(m.topic, m.partition);
-      if (m.offset < (next.get(k) ?? 0)) return;
-      next.set(k, m.offset + 1);
+      const k = tpKey(m.topic, m.partition);
+      const position = next.get(k) ?? { topic: m.topic, partition: m.partition, offset: 0 };
+      if (m.offset < position.offset) return;
+      next.set(k, { ...position, offset: m.offset + 1 });
       for (const [name, info] of ts) {
         try {
           const tableKey = String(info.keyCodec.decode(m.key === undefined || m.key === null ? null : Buffer.from(m.key as Buffer)));
@@ -56,18 +57,14 @@ export function globalTables(tables: Array<[string, TableInfo]>, o: GlobalTables
       }
     },
     lookup: (table, k) => values.get(table)?.get(k),
-    assignment: () => [...next.entries()].map(([k, offset]) => {
-      const [topic, partition] = k.split('\u0000');
-      return { topic, partition: Number(partition), offset };
-    }),
+    assignment: () => [...next.values()].map((p) => ({ ...p })),
     async catchUp(consumer) {
       const deadline = Date.now() + (o.timeoutMs ?? 120_000);
-      for (const [k] of next) {
-        const [topic, partition] = k.split('\u0000');
-        const { low, high } = await consumer.watermarks(topic, Number(partition));
-        while (Math.max(next.get(k) ?? 0, low) < high) {
+      for (const [k, { topic, partition }] of next) {
+        const { low, high } = await consumer.watermarks(topic, partition);
+        while (Math.max(next.get(k)!.offset, low) < high) {
           if (Date.now() > deadline) {
-            throw new SedaError('SEDA_RUNTIME_TABLE_READ', `reading global table topic ${topic}/${partition} to its end (offset ${high}) did not finish in time (at ${next.get(k)}); check the broker and the topic`, { canRetry: true });
+            throw new SedaError('SEDA_RUNTIME_TABLE_READ', `reading global table topic ${topic}/${partition} to its end (offset ${high}) did not finish in time (at ${next.get(k)!.offset}); check the broker and the topic`, { canRetry: true });
           }
           await consumer.nextFetch();
         }
