@@ -336,18 +336,13 @@ export class StageTransform extends Transform implements ContextHost {
     if (out === undefined) throw new SedaError('SEDA_STAGE_PROCESS', 'ctx.emit() was called outside process()');
     const raw = ctx.raw;
     const lineage = raw === undefined ? undefined : `${ctx.lineagePrefix}${raw.offset}:${out.messages.length - ctx.mark}`;
-    const msg: OutgoingMessage = {
-      topic: target.topic,
-      key: message.key === undefined ? ((ctx.inWindow ? null : raw?.key) ?? null) : target.encodeKey(message.key),
-      value: target.encodeValue(message.value),
-      headers: headerList(message.headers, lineage),
-    };
+    const key = message.key === undefined ? ((ctx.inWindow ? null : raw?.key) ?? null) : target.encodeKey(message.key);
+    const value = target.encodeValue(message.value);
+    const headers = headerList(message.headers, lineage);
+    const partition = message.partition ?? (key === null && raw !== undefined ? nullKeyPartition(raw, target.partitions) : undefined);
+    // One literal per shape: a partition added afterwards would not fit in the object and cost a property array per output.
+    const msg: OutgoingMessage = partition === undefined ? { topic: target.topic, key, value, headers } : { topic: target.topic, key, value, headers, partition };
     if (this.#maxMessageBytes !== undefined) checkMessageSize(msg, this.#maxMessageBytes, output);
-    if (message.partition !== undefined) msg.partition = message.partition;
-    else if (msg.key === null && raw !== undefined) {
-      const partition = nullKeyPartition(raw, target.partitions);
-      if (partition !== undefined) msg.partition = partition;
-    }
     out.messages.push(msg);
     this.#counters.recordsOut[output]++;
   }

@@ -34,6 +34,15 @@ export interface KafkaSinkOptions {
   maxInFlight?: number;
   /** Most value bytes produced and not yet reported delivered; see `maxInFlight`. Default 32 MiB. */
   maxInFlightBytes?: number;
+  /**
+   * Empty each batch's `messages` once all of them are handed to librdkafka
+   * (which copies them), so they are not held in memory until delivery; the
+   * batch reaches `onDelivered` with no messages. For callers that only need
+   * a delivered batch's offsets (the runtime): holding up to `maxInFlight`
+   * messages for the delivery window made them survive young-generation GCs.
+   * Default false.
+   */
+  releaseProduced?: boolean;
 }
 
 const isTooLarge = (err: unknown): boolean => {
@@ -165,6 +174,7 @@ export class KafkaSink extends Writable {
         return;
       }
     }
+    if (this.#options.releaseProduced === true) messages.length = 0;
     if (this.#inFlight < this.#maxInFlight && this.#inFlightBytes < this.#maxInFlightBytes) callback();
     else this.#roomWaiter = () => callback();
   }

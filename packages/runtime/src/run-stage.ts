@@ -228,7 +228,8 @@ async function assemble(stage: Stage, options: RunOptions, r: Resolved): Promise
       checkStarts: (starts) => checkStoredOffsets(source!.consumer, starts, { stage: stage.name, stateDir: (provider as { dir?: string } | undefined)?.dir }, log),
     }),
   });
-  const sink = new KafkaSink({ brokers: options.brokers, kafka: producerProperties(kafka), log, onDelivered, connectTimeoutMs: options.connect?.timeoutMs });
+  // onDelivered needs a batch's offsets, ticket and state, not its messages: released once produced.
+  const sink = new KafkaSink({ brokers: options.brokers, kafka: producerProperties(kafka), log, onDelivered, connectTimeoutMs: options.connect?.timeoutMs, releaseProduced: true });
   // After the source took the step: running.assignment() is current (the rebalance events fire before).
   for (const step of ['assigned', 'revoked']) source.on(step, () => running.emit('assignment', running.assignment()));
   routeKafkaLogs(source.consumer, log, 'consumer');
